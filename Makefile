@@ -1,0 +1,43 @@
+# One entry point for set-up, tests and the demo.
+#   make test   - create .venv with Python 3.7, install the pins, run the suite
+#   make demo   - same set-up, then convert -> train -> evaluate on the embedded demo set
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+# TF 1.15 needs Python 3.7: take python3.7 from PATH when it really runs (a pyenv
+# shim may not), else the newest 3.7 in the pyenv folder.
+PYTHON37 ?= $(shell \
+  for p in python3.7 \
+           "$$(pyenv root 2>/dev/null)"/versions/3.7*/bin/python3.7 \
+           "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.7*/bin/python3.7; do \
+    if "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 7)' >/dev/null 2>&1; then \
+      command -v "$$p"; break; fi; \
+  done)
+
+.PHONY: venv test demo bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@if [ -z "$(PYTHON37)" ]; then \
+	  echo "error: Python 3.7 not found (TensorFlow 1.15 needs it). Install it, e.g." \
+	       "'pyenv install 3.7.16' or your OS package python3.7, or pass PYTHON37=/path/to/python3.7" >&2; \
+	  exit 1; fi
+	@[ -x $(PY) ] || $(PYTHON37) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip<24"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+demo: $(STAMP)
+	$(PY) demo.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_input.py
+	$(PY) benchmarks/bench_train_eval.py
+
+clean:
+	rm -rf $(VENV) log log_eval demo_work
