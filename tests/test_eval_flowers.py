@@ -1,0 +1,80 @@
+"""The evaluation script on the checkpoint the training fixture leaves."""
+import os
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import eval_flowers
+
+from tiny_data import IMAGE_SIZE
+
+
+def eval_argv(records, log_dir, log_eval, *extra):
+  return ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', log_eval,
+          '--image_size', str(IMAGE_SIZE), '--batch_size', '3', '--num_epochs', '2'] + list(extra)
+
+
+@pytest.fixture(scope='module')
+def evaluated(records, trained, tmp_path_factory):
+  log_eval = str(tmp_path_factory.mktemp('eval') / 'log_eval')
+  args = eval_flowers.build_parser().parse_args(eval_argv(records, trained['log_dir'], log_eval))
+  return dict(result=eval_flowers.evaluate(args), log_eval=log_eval)
+
+
+def test_eval_accuracy_is_close_to_training_accuracy(trained, evaluated):
+  # The batch-norm trap: moving averages that never settled would put
+  # is_training=False evaluation far below what training reached.
+  train_accuracy = trained['resumed']['accuracy']
+  assert train_accuracy >= 0.8
+  assert abs(evaluated['result']['accuracy'] - train_accuracy) <= 0.10, (
+      evaluated['result']['accuracy'], train_accuracy)
+
+
+def test_eval_counts_every_validation_image_each_epoch(evaluated):
+  confusion = evaluated['result']['confusion']
+  assert confusion.shape == (2, 2)
+  assert confusion.sum() == 2 * 8
+  assert confusion.sum(axis=1).tolist() == [8, 8]  # 4 + 4 validation images, twice
+  accuracy = np.trace(confusion) / confusion.sum()
+  assert evaluated['result']['accuracy'] == pytest.approx(accuracy, abs=1e-6)
+  assert evaluated['result']['top_k_accuracy'] == 1.0  # top-2 of 2 classes
+
+
+def test_eval_writes_pictures_and_summaries(evaluated):
+  for name in ('predictions.png', 'confusion_matrix.png'):
+    path = os.path.join(evaluated['log_eval'], name)
+    assert path in evaluated['result']['pictures']
+    with open(path, 'rb') as f:
+      assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    assert os.path.getsize(path) > 5000
+  tags = set()
+  for path in tf.gfile.Glob(os.path.join(evaluated['log_eval'], 'events.out.tfevents.*')):
+    for event in tf.train.summary_iterator(path):
+      tags.update(v.tag for v in event.summary.value)
+  assert 'Validation_Accuracy' in tags
+
+
+def test_eval_command_prints_the_final_line(records, trained, tmp_path, capfd):
+  code = eval_flowers.main(eval_argv(records, trained['log_dir'], str(tmp_path / 'ev'),
+                                     '--num_epochs', '1'))
+  out = capfd.readouterr().out.strip().splitlines()
+  assert code == 0
+  assert out[-1].startswith('Final Streaming Accuracy: 0.') or out[-1] == (
+      'Final Streaming Accuracy: 1.0000')
+  assert len(out[-1].split(': ')[1]) == 6
+
+
+def test_eval_without_checkpoint_says_to_train_first(records, tmp_path, capsys):
+  code = eval_flowers.main(eval_argv(records, str(tmp_path / 'empty'), str(tmp_path / 'ev')))
+  err = capsys.readouterr().err.strip()
+  assert code == 1 and len(err.splitlines()) == 1
+  assert 'train_flowers.py' in err
+
+
+def test_imagenet_baseline_restores_all_but_the_new_heads(records, spec_checkpoint, tmp_path):
+  args = eval_flowers.build_parser().parse_args(
+      eval_argv(records, str(tmp_path / 'none'), str(tmp_path / 'ev'), '--imagenet_baseline',
+                '--imagenet_checkpoint_file', spec_checkpoint, '--num_epochs', '1'))
+  result = eval_flowers.evaluate(args)
+  assert result['confusion'].sum() == 8

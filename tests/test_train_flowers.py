@@ -1,0 +1,271 @@
+"""get_split / load_batch and the training script, on small real graphs."""
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import dataset_utils
+import train_flowers
+import tiny_data
+
+from tiny_data import IMAGE_SIZE, REPO, SPEC, train_args
+
+
+# ---------------------------------------------------------------- get_split
+def test_get_split_rejects_unknown_split(records):
+  with pytest.raises(ValueError, match='test'):
+    train_flowers.get_split('test', records)
+
+
+def test_get_split_without_files_names_folder_pattern_and_command(tmp_path):
+  with pytest.raises(ValueError) as error:
+    train_flowers.get_split('train', str(tmp_path))
+  message = str(error.value)
+  assert str(tmp_path) in message
+  assert 'flowers_train_*.tfrecord' in message
+  assert 'dataset_utils.py' in message
+
+
+def test_get_split_counts_every_shard_and_reads_labels(records):
+  dataset = train_flowers.get_split('train', records)
+  files = dataset.data_sources
+  assert len(files) == 2
+  assert dataset.num_samples == sum(
+      sum(1 for _ in tf.python_io.tf_record_iterator(f)) for f in files) == 16
+  assert dataset.num_classes == 2
+  assert dataset.labels_to_name == {0: 'blue', 1: 'red'}
+  assert train_flowers.get_split('validation', records).num_samples == 8
+
+
+def test_count_records_rejects_a_truncated_file(records, tmp_path):
+  shard = train_flowers.get_split('train', records).data_sources[0]
+  cut = tmp_path / 'cut.tfrecord'
+  cut.write_bytes(open(shard, 'rb').read()[:-7])
+  with pytest.raises(ValueError, match='truncated'):
+    train_flowers.count_records(str(cut))
+
+
+def test_import_needs_no_labels_file(tmp_path):
+  code = 'import train_flowers, eval_flowers; print(train_flowers.num_epochs)'
+  env = dict(os.environ, PYTHONPATH=REPO)
+  out = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path), env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+  assert out.returncode == 0, out.stderr.decode()[-2000:]
+  assert out.stdout.decode().strip() == '70'
+
+
+def run_batches(tensors, count):
+  """Runs `count` batches of the queue-fed `tensors`."""
+  with tf.Session() as sess:
+    sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+    coord = tf.train.Coordinator()
+    threads = tf.train.start_queue_runners(sess, coord)
+    try:
+      return [sess.run(tensors) for _ in range(count)]
+    finally:
+      coord.request_stop()
+      coord.join(threads, stop_grace_period_secs=5)
+
+
+@pytest.mark.parametrize('is_training', [True, False])
+def test_load_batch_shapes_ranges_and_labels(records, is_training):
+  with tf.Graph().as_default():
+    dataset = train_flowers.get_split('validation', records)
+    images, raw, labels = train_flowers.load_batch(dataset, 4, 40, 48, is_training=is_training)
+    batches = run_batches([images, raw, labels], 4)
+  for images_v, raw_v, labels_v in batches:
+    assert images_v.shape == (4, 40, 48, 3) and images_v.dtype == np.float32
+    assert -1.0 <= images_v.min() and images_v.max() <= 1.0
+    assert raw_v.shape == (4, 40, 48, 3) and raw_v.dtype == np.uint8
+    # The two colours: red images have more red than blue, and the reverse.
+    red = raw_v[..., 0].mean(axis=(1, 2)) > raw_v[..., 2].mean(axis=(1, 2))
+    assert list(red) == [name == 'red' for name in
+                         (dataset.labels_to_name[l] for l in labels_v)]
+  seen = np.concatenate([b[2] for b in batches])
+  assert sorted(set(seen)) == [0, 1]
+
+
+def test_evaluation_batches_end_after_the_asked_epochs(records):
+  with tf.Graph().as_default():
+    dataset = train_flowers.get_split('validation', records)
+    _, _, labels = train_flowers.load_batch(dataset, 3, 32, 32, is_training=False,
+                                            num_epochs=2)
+    with tf.Session() as sess:
+      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+      coord = tf.train.Coordinator()
+      threads = tf.train.start_queue_runners(sess, coord)
+      sizes = []
+      with pytest.raises(tf.errors.OutOfRangeError):
+        while True:
+          sizes.append(len(sess.run(labels)))
+      coord.request_stop()
+      coord.join(threads, stop_grace_period_secs=5)
+  assert sum(sizes) == 16 and sizes[-1] == 1  # 2 epochs of 8, the last batch smaller
+
+
+def test_labels_outside_the_label_file_are_detected(records, tmp_path):
+  labels = tmp_path / 'one_class.txt'
+  labels.write_text('0:blue\n')
+  with tf.Graph().as_default():
+    dataset = train_flowers.get_split('train', records, labels_file=str(labels))
+    assert dataset.num_classes == 1
+    _, _, batch_labels = train_flowers.load_batch(dataset, 16, 32, 32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=train_flowers.BAD_LABEL_TAG):
+      run_batches(batch_labels, 3)
+
+
+# ---------------------------------------------------------------- training
+def event_values(log_dir, tag):
+  """{step: value} of a scalar tag over the event files of log_dir."""
+  values = {}
+  for path in tf.gfile.Glob(os.path.join(log_dir, 'events.out.tfevents.*')):
+    for event in tf.train.summary_iterator(path):
+      for value in event.summary.value:
+        if value.tag == tag:
+          values[event.step] = value.simple_value
+  return values
+
+
+def event_tags(log_dir):
+  tags = set()
+  for path in tf.gfile.Glob(os.path.join(log_dir, 'events.out.tfevents.*')):
+    for event in tf.train.summary_iterator(path):
+      tags.update(v.tag for v in event.summary.value)
+  return tags
+
+
+def test_training_writes_checkpoints_and_summaries(trained):
+  assert trained['first']['global_step'] == 6 * 4
+  assert trained['first_checkpoint'].endswith('model.ckpt-24')
+  tags = event_tags(trained['log_dir'])
+  for tag in ('losses/Total_Loss', 'accuracy', 'learning_rate'):
+    assert tag in tags
+  # Preprocessing image summaries and input-queue summaries are merged in.
+  assert any('final_distorted_image' in t for t in tags), tags
+  assert any('fraction_of_' in t for t in tags), tags
+
+
+def test_learning_rate_follows_the_staircase(trained):
+  rates = event_values(trained['log_dir'], 'learning_rate')
+  assert len(rates) >= 10
+  decay_steps = 4  # 1 epoch of ceil(16 / 4) steps
+  for step, rate in rates.items():
+    # The summary is taken in the same run as step `step`, before its increment.
+    expected = 0.0002 * 0.3 ** ((step - 1) // decay_steps)
+    assert rate == pytest.approx(expected, rel=1e-5), (step, rate)
+  assert len(set('%.6g' % r for r in rates.values())) == 7  # steps 1-28: seven stairs
+
+
+def test_last_checkpoint_holds_every_variable(records, trained):
+  stored = dict(tf.train.list_variables(tf.train.latest_checkpoint(trained['log_dir'])))
+  with tf.Graph().as_default():
+    train_flowers.build_training_graph(train_args(records, 'unused', '--batch_size', '4'))
+    expected = {v.op.name for v in tf.global_variables()}
+  assert set(stored) == expected
+  # The new head, its Adam slots and the step, which the ImageNet checkpoint lacks.
+  for name in ('InceptionResnetV2/Logits/Logits/weights',
+               'InceptionResnetV2/Logits/Logits/weights/Adam_1', 'global_step'):
+    assert name in stored
+
+
+def test_second_run_resumes_at_the_saved_step(trained):
+  assert trained['resumed']['global_step'] == 7 * 4
+  assert tf.train.latest_checkpoint(trained['log_dir']).endswith('model.ckpt-28')
+  losses = event_values(trained['log_dir'], 'losses/Total_Loss')
+  assert max(losses) > 24 and min(losses) <= 24  # both runs in one log
+
+
+def test_training_learns_the_small_set(trained):
+  # Streaming accuracy of the resumed run: its last epoch only.
+  assert trained['resumed']['accuracy'] >= 0.8, trained
+
+
+def test_missing_imagenet_checkpoint_says_how_to_get_it(records, tmp_path, capsys):
+  log_dir = tmp_path / 'log'
+  code = train_flowers.main(['--dataset_dir', records, '--log_dir', str(log_dir),
+                             '--checkpoint_file', str(tmp_path / 'absent.ckpt')])
+  err = capsys.readouterr().err.strip()
+  assert code == 1
+  assert len(err.splitlines()) == 1
+  assert 'absent.ckpt' in err and '--download_checkpoint' in err
+  assert not log_dir.exists()
+
+
+def test_stale_log_dir_gets_a_clear_message(records, tmp_path, capsys):
+  # A log_dir written by another setup: model variables, but no Adam slots.
+  log_dir = tmp_path / 'log'
+  with tf.Graph().as_default():
+    train_flowers.build_model(tf.placeholder(tf.float32, [1, IMAGE_SIZE, IMAGE_SIZE, 3]),
+                              2, is_training=True)
+    tf.train.get_or_create_global_step()
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      tf.train.Saver().save(sess, str(log_dir / 'model.ckpt'), global_step=5)
+  code = train_flowers.main(['--dataset_dir', records, '--log_dir', str(log_dir),
+                             '--image_size', str(IMAGE_SIZE), '--batch_size', '2'])
+  err = capsys.readouterr().err.strip()
+  assert code == 1
+  assert len(err.splitlines()) == 1, err
+  assert str(log_dir) in err and '/Adam' in err and '--log_dir' in err
+
+
+# ---------------------------------------------------------------- the ImageNet checkpoint
+def test_restore_fills_every_non_excluded_variable(records, spec_checkpoint, tmp_path):
+  args = train_args(records, str(tmp_path / 'log'), '--checkpoint_file', spec_checkpoint)
+  reader = tf.train.load_checkpoint(spec_checkpoint)
+  with tf.Graph().as_default():
+    graph = train_flowers.build_training_graph(args)
+    init_fn = train_flowers.make_init_fn(args, graph, resume_from=None)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      init_fn(sess)
+      restored = {v.op.name: v for v in graph.variables_to_restore}
+      values = sess.run(restored)
+      logits = sess.run('InceptionResnetV2/Logits/Logits/weights:0')
+  names = set(restored)
+  excluded = ('InceptionResnetV2/Logits/', 'InceptionResnetV2/AuxLogits/')
+  kept = [n for n, _ in tiny_data.read_spec(SPEC) if not n.startswith(excluded)]
+  assert names == set(kept) and len(kept) == 896
+  for name, value in values.items():
+    np.testing.assert_array_equal(value, reader.get_tensor(name), err_msg=name)
+  assert not any(n.startswith(('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits'))
+                 for n in names)
+  assert logits.shape[-1] == 2
+
+
+def make_checkpoint_tarball(folder, checkpoint):
+  tar_path = os.path.join(folder, 'inception_resnet_v2_2016_08_30.tar.gz')
+  with tarfile.open(tar_path, 'w:gz', compresslevel=1) as tar:
+    tar.add(checkpoint, arcname=os.path.basename(checkpoint))
+  return tar_path
+
+
+def test_download_checkpoint_from_a_local_server(spec_checkpoint, tmp_path):
+  served = tmp_path / 'served'
+  served.mkdir()
+  make_checkpoint_tarball(str(served), spec_checkpoint)
+  target = tmp_path / 'ckpt' / 'inception_resnet_v2_2016_08_30.ckpt'
+  with tiny_data.serve_directory(str(served)) as url:
+    train_flowers.require_checkpoint(
+        str(target), download=True, url=url + '/inception_resnet_v2_2016_08_30.tar.gz')
+  assert tf.train.checkpoint_exists(str(target))
+  assert len(tf.train.list_variables(str(target))) == 908
+
+
+def test_downloaded_checkpoint_that_is_not_the_official_one_is_refused(tmp_path):
+  served = tmp_path / 'served'
+  served.mkdir()
+  fake = tiny_data.write_spec_checkpoint(str(tmp_path / 'inception_resnet_v2_2016_08_30.ckpt'),
+                                         tiny_data.read_spec(SPEC)[:100])
+  make_checkpoint_tarball(str(served), fake)
+  target = tmp_path / 'ckpt' / 'inception_resnet_v2_2016_08_30.ckpt'
+  with tiny_data.serve_directory(str(served)) as url:
+    with pytest.raises(ValueError, match='not the inception_resnet_v2_2016_08_30'):
+      train_flowers.require_checkpoint(
+          str(target), download=True, url=url + '/inception_resnet_v2_2016_08_30.tar.gz')

@@ -1,0 +1,86 @@
+"""Small data the training and evaluation tests make for themselves."""
+import contextlib
+import functools
+import http.server
+import os
+import threading
+
+import numpy as np
+from PIL import Image
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPEC = os.path.join(REPO, 'tests', 'data', 'inception_resnet_v2_2016_08_30.variables.txt')
+
+# Near the smallest input Inception-ResNet-V2 takes, to keep tests fast.
+IMAGE_SIZE = 107
+
+# Two classes a small network separates in a few dozen steps: colour alone.
+COLOURS = {'blue': (40, 60, 210), 'red': (215, 40, 40)}
+
+
+def make_colour_photos(photo_dir, per_class=12, seed=0):
+  """Writes noisy single-colour JPEGs of varied size, one sub-folder a class."""
+  rng = np.random.RandomState(seed)
+  for name, colour in sorted(COLOURS.items()):
+    os.makedirs(os.path.join(photo_dir, name))
+    for i in range(per_class):
+      h, w = rng.randint(40, 72, size=2)
+      pixels = np.clip(np.array(colour) + rng.normal(0, 25, (h, w, 3)), 0, 255)
+      Image.fromarray(pixels.astype(np.uint8)).save(
+          os.path.join(photo_dir, name, '%03d.jpg' % i), quality=90)
+  return photo_dir
+
+
+def train_args(records, log_dir, *extra):
+  """Training flags for the small sets: small images, batch 2."""
+  import train_flowers
+  return train_flowers.build_parser().parse_args(
+      ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
+       '--batch_size', '2', '--summary_every_n_steps', '2'] + list(extra))
+
+
+def read_spec(path):
+  """[(name, shape)] from the checkpoint spec file."""
+  rows = []
+  with open(path) as f:
+    for line in f:
+      if line.strip() and not line.startswith('#'):
+        name, dims = line.split()
+        rows.append((name, [int(d) for d in dims.split('x')]))
+  return rows
+
+
+def write_spec_checkpoint(path, spec, write_version=None):
+  """Writes a checkpoint holding the spec's variables, variable i filled with i/1000.
+
+  Constant fills keep it compressible (for download tests) and tell variables apart.
+  """
+  import tensorflow.compat.v1 as tf
+  with tf.Graph().as_default():
+    variables = [tf.get_variable(name, shape, initializer=tf.constant_initializer(i / 1000.0))
+                 for i, (name, shape) in enumerate(spec)]
+    saver = tf.train.Saver(variables, write_version=write_version or tf.train.SaverDef.V1)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      saver.save(sess, path, write_meta_graph=False)
+  return path
+
+
+@contextlib.contextmanager
+def serve_directory(directory):
+  """Serves `directory` over HTTP on 127.0.0.1; yields the base URL."""
+  handler = functools.partial(_QuietHandler, directory=directory)
+  server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+  thread = threading.Thread(target=server.serve_forever, daemon=True)
+  thread.start()
+  try:
+    yield 'http://127.0.0.1:%d' % server.server_address[1]
+  finally:
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+
+  def log_message(self, *args):
+    pass

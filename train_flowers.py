@@ -1,0 +1,542 @@
+"""Fine-tunes the pre-trained Inception-ResNet-V2 on the flowers TFRecords.
+
+The narrative follows the classic tutorial: constants first (each one is also a
+command-line flag of the same name), then `get_split` -> `load_batch` -> `run()`.
+
+    python train_flowers.py                        # fine-tune from the 2016 checkpoint
+    python train_flowers.py --download_checkpoint  # fetch that checkpoint first
+    python train_flowers.py --from_scratch         # the un-restored "clean" baseline
+    tensorboard --logdir log
+"""
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import math
+import os
+import struct
+import sys
+import time
+
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+import dataset_utils
+import inception_preprocessing
+from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
+
+# ================ DATASET INFORMATION ================
+# Where the TFRecord files (and the labels.txt the converter writes) are.
+dataset_dir = '.'
+# Where checkpoints and TensorBoard events go; created when missing.
+log_dir = './log'
+# The ImageNet checkpoint to fine-tune from.
+checkpoint_file = './inception_resnet_v2_2016_08_30.ckpt'
+CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_resnet_v2_2016_08_30.tar.gz'
+# Input resolution; 299 is the size the checkpoint was trained at.
+image_size = 299
+# `index:name` per line. The seed read it at import time; here it is read
+# lazily (see `read_labels`) so that importing this module never fails.
+labels_file = './labels.txt'
+# %s is the split name: train or validation.
+file_pattern = 'flowers_%s_*.tfrecord'
+items_to_descriptions = {
+    'image': 'A 3-channel RGB image of a flower.',
+    'label': 'An integer class id, as listed in labels.txt (0:daisy ... 4:tulips).',
+}
+
+# ================ TRAINING INFORMATION ================
+num_epochs = 70
+batch_size = 10
+initial_learning_rate = 0.0002
+learning_rate_decay_factor = 0.7
+num_epochs_before_decay = 2
+# New heads are trained from their initial values; everything else restores.
+checkpoint_exclude_scopes = 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits'
+trainable_scopes = ''  # empty: train every variable
+batch_norm_decay = 0.9997
+summary_every_n_steps = 10
+save_interval_secs = 600
+
+SPLITS = ('train', 'validation')
+# Marks the message of the in-graph label check, so `main` can recognise it.
+BAD_LABEL_TAG = 'label outside labels.txt'
+
+
+class UsageError(ValueError):
+  """A problem the user can fix; reported as one line, without a traceback."""
+
+
+# ================ DATASET LOADING ================
+def read_labels(dataset_dir, labels_file=None):
+  """Reads the `index:name` label file.
+
+  Args:
+    dataset_dir: the TFRecord folder; its labels.txt is used when present.
+    labels_file: an explicit label file, which wins over the above.
+
+  Returns:
+    (path, {int: name}) of the label file used.
+  """
+  candidates = [labels_file] if labels_file else [
+      os.path.join(dataset_dir, 'labels.txt'), globals()['labels_file']]
+  for path in candidates:
+    if os.path.isfile(path):
+      folder, name = os.path.split(path)
+      return path, dataset_utils.read_label_file(folder or '.', name)
+  raise UsageError('no label file at %s: run `python dataset_utils.py --photo_dir '
+                   'PHOTOS --output_dir %s` to create it, or pass --labels_file'
+                   % (' or '.join(candidates), dataset_dir))
+
+
+def count_records(path):
+  """Counts the records of a TFRecord file by hopping over their length headers.
+
+  Much faster than parsing: only 12 bytes a record are read.
+  """
+  count = 0
+  with open(path, 'rb') as f:
+    size = os.fstat(f.fileno()).st_size
+    while f.tell() < size:
+      header = f.read(12)  # uint64 length + uint32 crc of the length
+      if len(header) < 12:
+        raise UsageError('%s is truncated: convert the photos again' % path)
+      length, = struct.unpack('<Q', header[:8])
+      f.seek(length + 4, os.SEEK_CUR)  # payload + uint32 crc of the payload
+      count += 1
+    if f.tell() != size:
+      raise UsageError('%s is truncated: convert the photos again' % path)
+  return count
+
+
+def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=None):
+  """Describes one split of the TFRecords as a `slim.dataset.Dataset`.
+
+  Args:
+    split_name: 'train' or 'validation'.
+    dataset_dir: the folder holding the TFRecord shards.
+    file_pattern: shard names, with %s standing for the split name.
+    labels_file: the label file; by default dataset_dir/labels.txt, else
+      ./labels.txt.
+
+  Returns:
+    A `slim.dataset.Dataset` with decoder, reader, `num_samples` (counted over
+    all shards), `num_classes`, `labels_to_name` and `items_to_descriptions`.
+
+  Raises:
+    ValueError: for an unknown split name, or when no shard matches.
+  """
+  if split_name not in SPLITS:
+    raise ValueError('split_name %r is not recognised: use train or validation'
+                     % (split_name,))
+  pattern = os.path.join(dataset_dir, file_pattern % split_name)
+  files = sorted(tf.gfile.Glob(pattern))
+  if not files:
+    raise UsageError('no TFRecord file matches %s in %s: create them with '
+                     '`python dataset_utils.py --photo_dir PHOTOS --output_dir %s` '
+                     '(or --download_flowers)'
+                     % (file_pattern % split_name, os.path.abspath(dataset_dir), dataset_dir))
+  num_samples = sum(count_records(f) for f in files)
+  _, labels_to_name = read_labels(dataset_dir, labels_file)
+
+  keys_to_features = {
+      'image/encoded': tf.FixedLenFeature((), tf.string, default_value=''),
+      'image/format': tf.FixedLenFeature((), tf.string, default_value='jpg'),
+      'image/class/label': tf.FixedLenFeature(
+          [], tf.int64, default_value=tf.zeros([], dtype=tf.int64)),
+  }
+  items_to_handlers = {
+      'image': slim.tfexample_decoder.Image(),
+      'label': slim.tfexample_decoder.Tensor('image/class/label'),
+  }
+  decoder = slim.tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
+  return slim.dataset.Dataset(
+      data_sources=files,
+      decoder=decoder,
+      reader=tf.TFRecordReader,
+      num_readers=4,
+      num_samples=num_samples,
+      num_classes=len(labels_to_name),
+      labels_to_name=labels_to_name,
+      items_to_descriptions=items_to_descriptions)
+
+
+def load_batch(dataset, batch_size, height=image_size, width=image_size, is_training=True,
+               num_epochs=None):
+  """Reads, preprocesses and batches images of a dataset through input queues.
+
+  Args:
+    dataset: a `slim.dataset.Dataset` from `get_split`.
+    batch_size: images per batch.
+    height, width: the size images are preprocessed to.
+    is_training: training (random distortions, shuffled reading) or evaluation
+      (central crop, files read in order) preprocessing.
+    num_epochs: read the records this many times, then end the input with
+      OutOfRangeError; None cycles forever.
+
+  Returns:
+    images: float32 [batch, height, width, 3] in [-1, 1], for the model.
+    raw_images: uint8 [batch, height, width, 3], undistorted, for pictures.
+    labels: int64 [batch].
+  """
+  # Shuffled parallel reading for training; one reader in order for evaluation.
+  data_provider = slim.dataset_data_provider.DatasetDataProvider(
+      dataset,
+      num_readers=dataset.num_readers if is_training else 1,
+      shuffle=is_training,
+      num_epochs=num_epochs,
+      common_queue_capacity=24 + 3 * batch_size,
+      common_queue_min=24)
+  raw_image, label = data_provider.get(['image', 'label'])
+
+  # A label the label file does not name would train a wrong head silently.
+  label = tf.identity(label)
+  with tf.control_dependencies([tf.debugging.assert_less(
+      label, tf.constant(dataset.num_classes, tf.int64),
+      message='%s (%d classes)' % (BAD_LABEL_TAG, dataset.num_classes)),
+                                tf.debugging.assert_non_negative(
+                                    label, message=BAD_LABEL_TAG)]):
+    label = tf.identity(label)
+
+  image = inception_preprocessing.preprocess_image(raw_image, height, width, is_training)
+
+  # The undistorted image, only resized, to show next to predictions.
+  raw_image = tf.image.resize_nearest_neighbor(tf.expand_dims(raw_image, 0), [height, width])
+  raw_image = tf.squeeze(raw_image, [0])
+
+  images, raw_images, labels = tf.train.batch(
+      [image, raw_image, label],
+      batch_size=batch_size,
+      num_threads=4,
+      capacity=4 * batch_size,
+      allow_smaller_final_batch=True)
+  return images, raw_images, labels
+
+
+# ================ MODEL AND CHECKPOINTS ================
+def build_model(images, num_classes, is_training, batch_norm_decay=batch_norm_decay):
+  """Inception-ResNet-V2 under its arg_scope; returns (logits, end_points)."""
+  with slim.arg_scope(inception_resnet_v2_arg_scope(batch_norm_decay=batch_norm_decay)):
+    return inception_resnet_v2(images, num_classes=num_classes, is_training=is_training)
+
+
+def split_scopes(scopes):
+  """'a, b' -> ['a', 'b']; an empty string gives []."""
+  return [s.strip() for s in scopes.split(',') if s.strip()]
+
+
+def session_config():
+  """Uses a GPU when there is one (memory on demand) and the CPU otherwise."""
+  config = tf.ConfigProto(allow_soft_placement=True)
+  config.gpu_options.allow_growth = True
+  return config
+
+
+def checkpoint_mismatches(checkpoint_path, variables):
+  """Lists how `variables` fail to fit a checkpoint, reading only its index.
+
+  Returns:
+    A list of strings, e.g. 'missing InceptionResnetV2/Logits/weights/Adam_1'
+    or 'shape of X: checkpoint [5] vs model [7]'; empty when all fit.
+  """
+  stored = dict(tf.train.list_variables(checkpoint_path))
+  problems = []
+  for var in variables:
+    name = var.op.name
+    shape = var.shape.as_list()
+    if name not in stored:
+      problems.append('missing %s' % name)
+    elif list(stored[name]) != shape:
+      problems.append('shape of %s: checkpoint %s vs model %s' % (name, stored[name], shape))
+  return problems
+
+
+def imagenet_variables():
+  """{name: shape} of the model built for the 1001 ImageNet classes at 299."""
+  with tf.Graph().as_default():
+    build_model(tf.placeholder(tf.float32, [1, 299, 299, 3]), 1001, is_training=False)
+    return {v.op.name: v.shape.as_list() for v in tf.global_variables()}
+
+
+def verify_imagenet_checkpoint(path):
+  """Raises UsageError unless `path` holds exactly the official IRv2 variables."""
+  expected = imagenet_variables()
+  stored = {name: list(shape) for name, shape in tf.train.list_variables(path)}
+  if stored != expected:
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
+    raise UsageError(
+        '%s is not the inception_resnet_v2_2016_08_30 checkpoint (%d variables, %d '
+        'expected; missing e.g. %s; unexpected e.g. %s): delete it and download %s again'
+        % (path, len(stored), len(expected), missing[:1], extra[:1], CHECKPOINT_URL))
+
+
+def fetch_checkpoint(path, url=CHECKPOINT_URL):
+  """Downloads and unpacks the ImageNet checkpoint next to `path`, then checks it."""
+  dataset_utils.download_and_extract(url, os.path.dirname(path) or '.')
+  if not checkpoint_present(path):
+    raise UsageError('%s did not contain %s: pass its real name with --checkpoint_file'
+                     % (url, os.path.basename(path)))
+  verify_imagenet_checkpoint(path)
+  tf.logging.info('Checkpoint %s downloaded and verified.', path)
+
+
+def checkpoint_present(path):
+  """True for a V1 checkpoint file or a V2 checkpoint's index beside `path`."""
+  return os.path.isfile(path) or os.path.isfile(path + '.index')
+
+
+def require_checkpoint(path, download=False, url=CHECKPOINT_URL):
+  """Makes sure the ImageNet checkpoint is there, fetching it when asked to."""
+  if checkpoint_present(path):
+    return
+  if download:
+    fetch_checkpoint(path, url)
+    return
+  raise UsageError('checkpoint %s not found: run `python train_flowers.py '
+                   '--download_checkpoint` (or fetch %s and unpack it there), or pass '
+                   '--from_scratch' % (path, url))
+
+
+# ================ TRAINING ================
+class TrainGraph(object):
+  """The tensors and ops the training loop runs."""
+
+  def __init__(self, **tensors):
+    self.__dict__.update(tensors)
+
+
+def build_training_graph(args):
+  """Builds the seed's training graph in the default graph.
+
+  Returns:
+    A TrainGraph with dataset, steps_per_epoch, train_op, global_step, lr,
+    accuracy, metrics_op, summary_op and variables_to_restore.
+  """
+  # Data: one shuffled, distorted batch per step.
+  dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
+  images, _, labels = load_batch(dataset, args.batch_size, args.image_size, args.image_size)
+  # The seed divided as floats; a partial last batch is still a step.
+  steps_per_epoch = int(math.ceil(dataset.num_samples / float(args.batch_size)))
+  decay_steps = int(args.num_epochs_before_decay * steps_per_epoch)
+
+  logits, end_points = build_model(images, dataset.num_classes, True, args.batch_norm_decay)
+  # Chosen right after the model, so optimizer slots and the step are left out.
+  variables_to_restore = slim.get_variables_to_restore(
+      exclude=split_scopes(args.checkpoint_exclude_scopes))
+
+  # Cross-entropy on the main head plus the arg_scope's weight decay.
+  one_hot_labels = slim.one_hot_encoding(labels, dataset.num_classes)
+  tf.losses.softmax_cross_entropy(one_hot_labels, logits)
+  total_loss = tf.losses.get_total_loss()
+
+  global_step = tf.train.get_or_create_global_step()
+  lr = tf.train.exponential_decay(
+      learning_rate=args.initial_learning_rate,
+      global_step=global_step,
+      decay_steps=max(decay_steps, 1),
+      decay_rate=args.learning_rate_decay_factor,
+      staircase=True)
+  optimizer = tf.train.AdamOptimizer(learning_rate=lr)
+  scopes = split_scopes(args.trainable_scopes)
+  variables_to_train = None
+  if scopes:
+    variables_to_train = [v for s in scopes for v in tf.trainable_variables(s)]
+    if not variables_to_train:
+      raise UsageError('--trainable_scopes %s matches no variable' % args.trainable_scopes)
+  # create_train_op also runs the batch-norm moving-average updates.
+  train_op = slim.learning.create_train_op(total_loss, optimizer,
+                                           variables_to_train=variables_to_train)
+
+  predictions = tf.argmax(end_points['Predictions'], 1)
+  probabilities = end_points['Predictions']
+  # Named apart from the summary tag, which would otherwise become accuracy_1.
+  accuracy, accuracy_update = tf.metrics.accuracy(labels, predictions,
+                                                  name='streaming_accuracy')
+  metrics_op = tf.group(accuracy_update, probabilities)
+
+  # Merged with the preprocessing image and input-queue summaries.
+  tf.summary.scalar('losses/Total_Loss', total_loss)
+  tf.summary.scalar('accuracy', accuracy)
+  tf.summary.scalar('learning_rate', lr)
+  return TrainGraph(dataset=dataset, steps_per_epoch=steps_per_epoch, train_op=train_op,
+                    global_step=global_step, lr=lr, accuracy=accuracy,
+                    metrics_op=metrics_op, summary_op=tf.summary.merge_all(),
+                    variables_to_restore=variables_to_restore)
+
+
+def describe_problems(problems, shown=3):
+  """'a, b, c and 5 more' from a list of checkpoint_mismatches."""
+  text = ', '.join(problems[:shown])
+  if len(problems) > shown:
+    text += ' and %d more' % (len(problems) - shown)
+  return text
+
+
+def make_init_fn(args, graph, resume_from):
+  """Chooses what initialises the variables the Supervisor does not restore.
+
+  Returns:
+    A function of a session restoring the ImageNet weights, or None when
+    training resumes from log_dir or starts from scratch.
+  """
+  if resume_from:
+    problems = checkpoint_mismatches(resume_from, tf.global_variables())
+    if problems:
+      raise UsageError('log_dir %s holds a checkpoint of another model or settings (%s): '
+                       'remove that folder or choose another --log_dir'
+                       % (args.log_dir, describe_problems(problems)))
+    tf.logging.info('Resuming from %s; the ImageNet checkpoint is not used.', resume_from)
+    return None
+  if args.from_scratch:
+    tf.logging.info('Training from scratch: no variable is restored.')
+    return None
+  problems = checkpoint_mismatches(args.checkpoint_file, graph.variables_to_restore)
+  if problems:
+    raise UsageError('%s does not fit this model (%s): check --checkpoint_file and '
+                     '--checkpoint_exclude_scopes'
+                     % (args.checkpoint_file, describe_problems(problems)))
+  saver = tf.train.Saver(graph.variables_to_restore)
+  tf.logging.info('Restoring %d variables from %s.', len(graph.variables_to_restore),
+                  args.checkpoint_file)
+  return lambda sess: saver.restore(sess, args.checkpoint_file)
+
+
+def warn_slow_batch_norm(args, total_steps):
+  """Moving averages that cannot settle make is_training=False eval useless."""
+  horizon = 1.0 / (1.0 - args.batch_norm_decay)
+  if args.from_scratch and total_steps < 3 * horizon:
+    tf.logging.warning(
+        'batch_norm_decay %g averages over ~%d steps but training runs %d from '
+        'scratch: evaluation will suffer; consider --batch_norm_decay 0.9',
+        args.batch_norm_decay, horizon, total_steps)
+
+
+def train_loop(sess, sv, graph, args):
+  """Runs the remaining steps: epoch and step logs, summaries. Returns the last loss."""
+  g = graph
+  total_steps = g.steps_per_epoch * args.num_epochs
+  step = sess.run(g.global_step)
+  if step >= total_steps:
+    tf.logging.info('log_dir already holds %d of %d steps: nothing to train.', step, total_steps)
+  loss = float('nan')
+  while step < total_steps and not sv.should_stop():
+    if step % g.steps_per_epoch == 0:
+      lr_value, accuracy_value = sess.run([g.lr, g.accuracy])
+      tf.logging.info('Epoch %d/%d', step // g.steps_per_epoch + 1, args.num_epochs)
+      tf.logging.info('Current Learning Rate: %s', lr_value)
+      tf.logging.info('Current Streaming Accuracy: %s', accuracy_value)
+    fetches = [g.train_op, g.metrics_op]
+    with_summary = (step + 1) % args.summary_every_n_steps == 0
+    if with_summary:  # same run as the step: no extra batch is consumed
+      fetches.append(g.summary_op)
+    start = time.time()
+    results = sess.run(fetches)
+    step += 1
+    loss = results[0]
+    tf.logging.info('global step %d: loss: %.4f (%.2f sec/step)', step, loss,
+                    time.time() - start)
+    if with_summary:
+      sv.summary_computed(sess, results[-1], global_step=step)
+  return loss
+
+
+def train(args):
+  """Builds the graph and fine-tunes under a Supervisor.
+
+  Returns:
+    {'loss', 'accuracy', 'global_step'} at the end: the last step's loss and
+    the streaming training accuracy of this run.
+  """
+  tf.logging.set_verbosity(tf.logging.INFO)
+  resume_from = None
+  if tf.gfile.IsDirectory(args.log_dir):
+    resume_from = tf.train.latest_checkpoint(args.log_dir)
+  if not resume_from and not args.from_scratch:
+    require_checkpoint(args.checkpoint_file, args.download_checkpoint, args.checkpoint_url)
+
+  with tf.Graph().as_default():
+    graph = build_training_graph(args)
+    init_fn = make_init_fn(args, graph, resume_from)
+    warn_slow_batch_norm(args, graph.steps_per_epoch * args.num_epochs)
+    tf.logging.info('%d training images, %d steps an epoch, %d epochs.',
+                    graph.dataset.num_samples, graph.steps_per_epoch, args.num_epochs)
+    # summary_op=None: the loop writes summaries itself, every few steps.
+    sv = tf.train.Supervisor(logdir=args.log_dir, summary_op=None, init_fn=init_fn,
+                             save_model_secs=args.save_interval_secs)
+    with sv.managed_session(config=session_config()) as sess:
+      loss = train_loop(sess, sv, graph, args)
+      accuracy, step = sess.run([graph.accuracy, graph.global_step])
+      tf.logging.info('Final Loss: %s', loss)
+      tf.logging.info('Final Accuracy: %s', accuracy)
+      # The Supervisor's saver holds every variable: new heads, Adam slots, step.
+      tf.logging.info('Finished training! Saving model to disk now.')
+      sv.saver.save(sess, sv.save_path, global_step=graph.global_step)
+  return {'loss': float(loss), 'accuracy': float(accuracy), 'global_step': int(step)}
+
+
+def run(args):
+  """The command: trains, then returns the exit code."""
+  train(args)
+  return 0
+
+
+# ================ COMMAND LINE ================
+def positive_int(text):
+  value = int(text)
+  if value <= 0:
+    raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
+  return value
+
+
+def build_parser():
+  """Every constant at the top of this file is a flag of the same name."""
+  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p.add_argument('--dataset_dir', default=dataset_dir, help='folder of the TFRecords')
+  p.add_argument('--log_dir', default=log_dir, help='checkpoints and TensorBoard events')
+  p.add_argument('--checkpoint_file', default=checkpoint_file, help='ImageNet checkpoint')
+  p.add_argument('--image_size', type=positive_int, default=image_size)
+  p.add_argument('--labels_file', default=None,
+                 help='index:name per line (default: DATASET_DIR/labels.txt, else %s)'
+                 % labels_file)
+  p.add_argument('--file_pattern', default=file_pattern, help='%%s is the split name')
+  p.add_argument('--num_epochs', type=positive_int, default=num_epochs)
+  p.add_argument('--batch_size', type=positive_int, default=batch_size)
+  p.add_argument('--initial_learning_rate', type=float, default=initial_learning_rate)
+  p.add_argument('--learning_rate_decay_factor', type=float, default=learning_rate_decay_factor)
+  p.add_argument('--num_epochs_before_decay', type=float, default=num_epochs_before_decay)
+  p.add_argument('--checkpoint_exclude_scopes', default=checkpoint_exclude_scopes,
+                 help='comma-separated scopes left at their initial values')
+  p.add_argument('--trainable_scopes', default=trainable_scopes,
+                 help='comma-separated scopes to train (default: all)')
+  p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
+  p.add_argument('--summary_every_n_steps', type=positive_int, default=summary_every_n_steps)
+  p.add_argument('--save_interval_secs', type=positive_int, default=save_interval_secs)
+  p.add_argument('--from_scratch', action='store_true',
+                 help='restore nothing: the "clean" baseline')
+  p.add_argument('--download_checkpoint', action='store_true',
+                 help='fetch the ImageNet checkpoint when it is missing')
+  p.add_argument('--checkpoint_url', default=CHECKPOINT_URL, help=argparse.SUPPRESS)
+  return p
+
+
+def report_errors(run_fn, args):
+  """Runs `run_fn(args)`, turning known failures into one line and exit code 1."""
+  try:
+    return run_fn(args)
+  except (UsageError, dataset_utils.DatasetError, dataset_utils.DownloadError) as e:
+    message = str(e)
+  except tf.errors.InvalidArgumentError as e:
+    if BAD_LABEL_TAG not in e.message:
+      raise
+    message = ('a TFRecord in %s holds a %s: convert the photos again, or pass the '
+               '--labels_file they were made with' % (args.dataset_dir, BAD_LABEL_TAG))
+  print('error: %s' % message, file=sys.stderr)
+  return 1
+
+
+def main(argv=None):
+  return report_errors(run, build_parser().parse_args(argv))
+
+
+if __name__ == '__main__':
+  sys.exit(main())
