@@ -108,6 +108,21 @@ def count_records(path):
   return count
 
 
+def tfexample_decoder():
+  """Decodes TF-slim's image TFExamples into 'image' (uint8 RGB) and 'label'."""
+  keys_to_features = {
+      'image/encoded': tf.FixedLenFeature((), tf.string, default_value=''),
+      'image/format': tf.FixedLenFeature((), tf.string, default_value='jpg'),
+      'image/class/label': tf.FixedLenFeature(
+          [], tf.int64, default_value=tf.zeros([], dtype=tf.int64)),
+  }
+  items_to_handlers = {
+      'image': slim.tfexample_decoder.Image(),
+      'label': slim.tfexample_decoder.Tensor('image/class/label'),
+  }
+  return slim.tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
+
+
 def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=None):
   """Describes one split of the TFRecords as a `slim.dataset.Dataset`.
 
@@ -138,20 +153,9 @@ def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=No
   num_samples = sum(count_records(f) for f in files)
   _, labels_to_name = read_labels(dataset_dir, labels_file)
 
-  keys_to_features = {
-      'image/encoded': tf.FixedLenFeature((), tf.string, default_value=''),
-      'image/format': tf.FixedLenFeature((), tf.string, default_value='jpg'),
-      'image/class/label': tf.FixedLenFeature(
-          [], tf.int64, default_value=tf.zeros([], dtype=tf.int64)),
-  }
-  items_to_handlers = {
-      'image': slim.tfexample_decoder.Image(),
-      'label': slim.tfexample_decoder.Tensor('image/class/label'),
-  }
-  decoder = slim.tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
   return slim.dataset.Dataset(
       data_sources=files,
-      decoder=decoder,
+      decoder=tfexample_decoder(),
       reader=tf.TFRecordReader,
       num_readers=4,
       num_samples=num_samples,

@@ -2,8 +2,6 @@
 
 Everything runs on real files in tmp_path; the only server is one on 127.0.0.1.
 """
-import contextlib
-import functools
 import glob
 import hashlib
 import http.server
@@ -13,15 +11,15 @@ import socket
 import subprocess
 import sys
 import tarfile
-import threading
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-import tf_slim as slim
 from PIL import Image
 
 import dataset_utils
+import tiny_data
+import train_flowers
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -110,18 +108,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     pass
 
 
-@contextlib.contextmanager
 def serve(directory):
   """An HTTP server for `directory` on 127.0.0.1; yields its base URL."""
-  server = http.server.ThreadingHTTPServer(
-      ('127.0.0.1', 0), functools.partial(_Handler, directory=directory))
-  thread = threading.Thread(target=server.serve_forever, daemon=True)
-  thread.start()
-  try:
-    yield 'http://127.0.0.1:%d' % server.server_address[1]
-  finally:
-    server.shutdown()
-    server.server_close()
+  return tiny_data.serve_directory(directory, handler=_Handler)
 
 
 def unused_port():
@@ -197,17 +186,7 @@ def test_image_to_tfexample_decodes_with_slim_tfexample_decoder():
   assert [feature[k].int64_list.value[0] for k in
           ('image/class/label', 'image/height', 'image/width')] == [3, 20, 30]
   with tf.Graph().as_default():
-    keys_to_features = {
-        'image/encoded': tf.FixedLenFeature((), tf.string, default_value=''),
-        'image/format': tf.FixedLenFeature((), tf.string, default_value='jpg'),
-        'image/class/label': tf.FixedLenFeature(
-            [], tf.int64, default_value=tf.zeros([], dtype=tf.int64)),
-    }
-    items_to_handlers = {
-        'image': slim.tfexample_decoder.Image(),
-        'label': slim.tfexample_decoder.Tensor('image/class/label'),
-    }
-    decoder = slim.tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
+    decoder = train_flowers.tfexample_decoder()
     image, label = decoder.decode(tf.constant(example.SerializeToString()), ['image', 'label'])
     with tf.Session() as sess:
       image, label = sess.run([image, label])

@@ -67,9 +67,12 @@ def write_spec_checkpoint(path, spec, write_version=None):
 
 
 @contextlib.contextmanager
-def serve_directory(directory):
-  """Serves `directory` over HTTP on 127.0.0.1; yields the base URL."""
-  handler = functools.partial(_QuietHandler, directory=directory)
+def serve_directory(directory, handler=None):
+  """Serves `directory` over HTTP on 127.0.0.1; yields the base URL.
+
+  handler: a SimpleHTTPRequestHandler subclass; by default a quiet one.
+  """
+  handler = functools.partial(handler or _QuietHandler, directory=directory)
   server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
   thread = threading.Thread(target=server.serve_forever, daemon=True)
   thread.start()
