@@ -1,0 +1,127 @@
+"""The whole path in one command: photos -> TFRecords -> training -> evaluation.
+
+    python demo.py    (or `make demo`, which also sets up the virtual env)
+
+Offline and with nothing downloaded, it draws the embedded demo photo set and
+trains from scratch at a small image size, in a few minutes on a CPU. It uses
+the real flowers (./flower_photos or ./data/flower_photos) and the ImageNet
+checkpoint when present.
+"""
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+import dataset_utils
+import eval_flowers
+import train_flowers
+
+# Small enough for a CPU; pass --image_size 299 for the real thing.
+image_size = 128
+num_epochs = 8
+batch_size = 10
+# A few hundred steps from scratch cannot settle averages over ~3,000 steps.
+batch_norm_decay = 0.9
+initial_learning_rate = 0.001
+num_epochs_before_decay = 3
+demo_images_per_class = 40
+validation_size = 50
+# Where `dataset_utils.py --download_flowers` (default or README) leaves the photos.
+REAL_PHOTO_DIRS = ('flower_photos', os.path.join('data', 'flower_photos'))
+
+
+def prepare_records(args):
+  """Converts the photos (real ones when present, else the demo set) to TFRecords."""
+  records = os.path.join(args.work_dir, 'tfrecords')
+  photo_dir = args.photo_dir
+  if not photo_dir:
+    real = [d for d in REAL_PHOTO_DIRS if os.path.isdir(d)]
+    if real:
+      photo_dir = real[0]
+      print('Using the real flowers photos in %s' % photo_dir)
+    else:
+      photo_dir = os.path.join(args.work_dir, 'photos')
+      print('No flowers photos in %s: drawing the embedded demo set into %s'
+            % (' or '.join(REAL_PHOTO_DIRS), photo_dir))
+      dataset_utils.make_demo_photos(photo_dir, images_per_class=args.demo_images_per_class)
+  print('Converting %s -> %s' % (photo_dir, records))
+  dataset_utils.convert_dataset(photo_dir, records, validation_size=args.validation_size,
+                                num_shards=2, overwrite=True)
+  return records
+
+
+def train_args(args, records, log_dir):
+  """The training flags for this demo."""
+  argv = ['--dataset_dir', records, '--log_dir', log_dir,
+          '--image_size', str(args.image_size), '--num_epochs', str(args.num_epochs),
+          '--batch_size', str(args.batch_size),
+          '--initial_learning_rate', str(args.initial_learning_rate),
+          '--num_epochs_before_decay', str(args.num_epochs_before_decay),
+          '--checkpoint_file', args.checkpoint_file]
+  if train_flowers.checkpoint_present(args.checkpoint_file):
+    print('Fine-tuning from the ImageNet checkpoint %s' % args.checkpoint_file)
+  else:
+    print('The ImageNet checkpoint %s is absent, so this demo trains from scratch '
+          '(`python train_flowers.py --download_checkpoint` fetches it).'
+          % args.checkpoint_file)
+    argv += ['--from_scratch', '--batch_norm_decay', str(args.batch_norm_decay)]
+  return train_flowers.build_parser().parse_args(argv)
+
+
+def run(args):
+  """Runs the demo; returns the evaluation results."""
+  start = time.time()
+  records = prepare_records(args)
+  log_dir = os.path.join(args.work_dir, 'log')
+  log_eval = os.path.join(args.work_dir, 'log_eval')
+  # A demo starts over: an old log_dir would be resumed, not trained.
+  for folder in (log_dir, log_eval):
+    shutil.rmtree(folder, ignore_errors=True)
+
+  trained = train_flowers.train(train_args(args, records, log_dir))
+  result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
+      ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', log_eval,
+       '--image_size', str(args.image_size), '--num_epochs', '1']))
+
+  chance = 1.0 / result['confusion'].shape[0]
+  print('\nDemo finished in %.0f s.' % (time.time() - start))
+  print('  training accuracy (streaming, whole run): %.3f' % trained['accuracy'])
+  print('  validation accuracy: %.3f (chance: %.3f)' % (result['accuracy'], chance))
+  print('  checkpoints:  %s' % log_dir)
+  print('  pictures:     %s' % '\n                '.join(result['pictures']))
+  print('  TensorBoard:  tensorboard --logdir %s' % args.work_dir)
+  return result
+
+
+def build_parser():
+  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p.add_argument('--work_dir', default='demo_run', help='everything the demo writes')
+  p.add_argument('--photo_dir', default='',
+                 help='class sub-folders of photos (default: ./flower_photos, else the demo set)')
+  p.add_argument('--checkpoint_file', default=train_flowers.checkpoint_file)
+  p.add_argument('--image_size', type=train_flowers.positive_int, default=image_size)
+  p.add_argument('--num_epochs', type=train_flowers.positive_int, default=num_epochs)
+  p.add_argument('--batch_size', type=train_flowers.positive_int, default=batch_size)
+  p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
+  p.add_argument('--initial_learning_rate', type=float, default=initial_learning_rate)
+  p.add_argument('--num_epochs_before_decay', type=float, default=num_epochs_before_decay)
+  p.add_argument('--demo_images_per_class', type=train_flowers.positive_int,
+                 default=demo_images_per_class)
+  p.add_argument('--validation_size', type=train_flowers.positive_int, default=validation_size)
+  return p
+
+
+def command(args):
+  run(args)
+  return 0
+
+
+def main(argv=None):
+  return train_flowers.report_errors(command, build_parser().parse_args(argv))
+
+
+if __name__ == '__main__':
+  sys.exit(main())
