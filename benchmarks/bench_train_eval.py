@@ -1,0 +1,128 @@
+"""Prints end-to-end training and evaluation images/s at 299x299, batch 10,
+and the overhead of train_flowers' loop over a bare `sess.run(train_op)`.
+
+    .venv/bin/python benchmarks/bench_train_eval.py [--steps 6]
+
+Target: the loop (logging, metrics, summaries) costs <= 5% over the bare op.
+"""
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+import dataset_utils  # noqa: E402
+import eval_flowers  # noqa: E402
+import train_flowers  # noqa: E402
+
+
+class _NoStop(object):
+  """Stands in for the Supervisor in train_loop: never stops, writes summaries nowhere."""
+
+  def should_stop(self):
+    return False
+
+  def summary_computed(self, sess, summary, global_step=None):
+    pass
+
+
+def _run_loop(sess, graph, targs, steps, summary_every):
+  """Runs train_loop for exactly `steps` more steps, with no epoch-start logs."""
+  step = sess.run(graph.global_step)
+  targs.num_epochs = 1
+  targs.summary_every_n_steps = summary_every
+  graph.steps_per_epoch = step + steps
+  train_flowers.train_loop(sess, _NoStop(), graph, targs)
+
+
+def time_training(args, records):
+  """Returns (s/step of train_loop, s/step of bare train_op) in one session."""
+  targs = train_flowers.build_parser().parse_args(
+      ['--dataset_dir', records, '--batch_size', str(args.batch_size),
+       '--image_size', str(args.image_size), '--from_scratch',
+       '--summary_every_n_steps', '10'])
+  with tf.Graph().as_default():
+    graph = train_flowers.build_training_graph(targs)
+    with tf.Session(config=train_flowers.session_config()) as sess:
+      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+      coord = tf.train.Coordinator()
+      threads = tf.train.start_queue_runners(sess, coord)
+      # Warm-up: TF prepares an executor for each new set of fetches, which
+      # takes seconds for this graph; do it for all three outside the timing.
+      for _ in range(args.warmup):
+        sess.run(graph.train_op)
+      _run_loop(sess, graph, targs, steps=2, summary_every=2)
+      # Alternate the two, so drift in machine load hits both alike.
+      loop_time, bare_time = 0.0, 0.0
+      for _ in range(args.rounds):
+        start = time.time()
+        _run_loop(sess, graph, targs, steps=args.steps, summary_every=10)
+        loop_time += time.time() - start
+        start = time.time()
+        for _ in range(args.steps):
+          sess.run(graph.train_op)
+        bare_time += time.time() - start
+      coord.request_stop()
+      coord.join(threads, stop_grace_period_secs=5)
+  steps = args.steps * args.rounds
+  return loop_time / steps, bare_time / steps
+
+
+def time_eval(args, records, work):
+  """Returns images/s of eval_flowers' loop (an un-restored model: speed only)."""
+  eargs = eval_flowers.build_parser().parse_args(
+      ['--dataset_dir', records, '--log_eval', os.path.join(work, 'eval'), '--clean_baseline',
+       '--batch_size', str(args.batch_size), '--num_epochs', '3',
+       '--image_size', str(args.image_size)])
+  with tf.Graph().as_default():
+    g = eval_flowers.build_eval_graph(eargs)
+    with tf.Session(config=train_flowers.session_config()) as sess:
+      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+      coord = tf.train.Coordinator()
+      threads = tf.train.start_queue_runners(sess, coord)
+      # Warm up on one epoch's worth of batches, then time the other two.
+      for _ in range(g['dataset'].num_samples // args.batch_size):
+        sess.run(g['predictions'])
+      eargs.num_epochs = 2
+      start = time.time()
+      confusion, _ = eval_flowers.eval_loop(sess, _NoStop(), g, eargs)
+      elapsed = time.time() - start
+      coord.request_stop()
+      coord.join(threads, stop_grace_period_secs=5)
+  return confusion.sum() / elapsed
+
+
+def main():
+  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p.add_argument('--image_size', type=int, default=299)
+  p.add_argument('--batch_size', type=int, default=10)
+  p.add_argument('--steps', type=int, default=4, help='steps of each kind per round')
+  p.add_argument('--rounds', type=int, default=3)
+  p.add_argument('--warmup', type=int, default=1)
+  args = p.parse_args()
+  work = tempfile.mkdtemp(prefix='bench_train_')
+  photos = os.path.join(work, 'photos')
+  records = os.path.join(work, 'records')
+  dataset_utils.make_demo_photos(photos, images_per_class=12)
+  dataset_utils.convert_dataset(photos, records, validation_size=40, num_shards=1)
+
+  tf.logging.set_verbosity(tf.logging.ERROR)
+  loop, bare = time_training(args, records)
+  tf.logging.set_verbosity(tf.logging.ERROR)
+  eval_rate = time_eval(args, records, work)
+  print('Inception-ResNet-V2 at %dx%d, batch %d:' % (args.image_size, args.image_size,
+                                                     args.batch_size))
+  print('  training, train_loop:       %6.2f s/step  %6.2f images/s' % (loop, args.batch_size / loop))
+  print('  training, bare train_op:    %6.2f s/step  %6.2f images/s' % (bare, args.batch_size / bare))
+  print('  loop overhead:              %+6.1f %%  (target <= 5 %%)' % (100.0 * (loop / bare - 1)))
+  print('  evaluation, eval_loop:                       %6.2f images/s' % eval_rate)
+
+
+if __name__ == '__main__':
+  main()
