@@ -11,6 +11,7 @@ command-line flag of the same name), then `get_split` -> `load_batch` -> `run()`
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import contextlib
 import math
 import os
 import struct
@@ -233,6 +234,24 @@ def session_config():
   config = tf.ConfigProto(allow_soft_placement=True)
   config.gpu_options.allow_growth = True
   return config
+
+
+@contextlib.contextmanager
+def queue_session(config=None):
+  """A plain session with initialised variables and running input queues.
+
+  For work outside the Supervisor (benchmarks, tests); the queue threads are
+  stopped and joined on exit.
+  """
+  with tf.Session(config=config) as sess:
+    sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+    coord = tf.train.Coordinator()
+    threads = tf.train.start_queue_runners(sess, coord)
+    try:
+      yield sess
+    finally:
+      coord.request_stop()
+      coord.join(threads, stop_grace_period_secs=5)
 
 
 def checkpoint_mismatches(checkpoint_path, variables):

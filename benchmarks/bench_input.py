@@ -28,10 +28,7 @@ def images_per_second(dataset_dir, is_training, batch_size, image_size, batches,
     dataset = train_flowers.get_split('train', dataset_dir)
     images, _, labels = train_flowers.load_batch(dataset, batch_size, image_size, image_size,
                                                  is_training=is_training)
-    with tf.Session(config=train_flowers.session_config()) as sess:
-      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
-      coord = tf.train.Coordinator()
-      threads = tf.train.start_queue_runners(sess, coord)
+    with train_flowers.queue_session(train_flowers.session_config()) as sess:
       for _ in range(warmup):
         sess.run([images, labels])
       start = time.time()
@@ -39,8 +36,6 @@ def images_per_second(dataset_dir, is_training, batch_size, image_size, batches,
       for _ in range(batches):
         count += len(sess.run([images, labels])[1])
       elapsed = time.time() - start
-      coord.request_stop()
-      coord.join(threads, stop_grace_period_secs=5)
   return count / elapsed
 
 

@@ -49,10 +49,7 @@ def time_training(args, records):
        '--summary_every_n_steps', '10'])
   with tf.Graph().as_default():
     graph = train_flowers.build_training_graph(targs)
-    with tf.Session(config=train_flowers.session_config()) as sess:
-      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
-      coord = tf.train.Coordinator()
-      threads = tf.train.start_queue_runners(sess, coord)
+    with train_flowers.queue_session(train_flowers.session_config()) as sess:
       # Warm-up: TF prepares an executor for each new set of fetches, which
       # takes seconds for this graph; do it for all three outside the timing.
       for _ in range(args.warmup):
@@ -68,8 +65,6 @@ def time_training(args, records):
         for _ in range(args.steps):
           sess.run(graph.train_op)
         bare_time += time.time() - start
-      coord.request_stop()
-      coord.join(threads, stop_grace_period_secs=5)
   steps = args.steps * args.rounds
   return loop_time / steps, bare_time / steps
 
@@ -82,10 +77,7 @@ def time_eval(args, records, work):
        '--image_size', str(args.image_size)])
   with tf.Graph().as_default():
     g = eval_flowers.build_eval_graph(eargs)
-    with tf.Session(config=train_flowers.session_config()) as sess:
-      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
-      coord = tf.train.Coordinator()
-      threads = tf.train.start_queue_runners(sess, coord)
+    with train_flowers.queue_session(train_flowers.session_config()) as sess:
       # Warm up on one epoch's worth of batches, then time the other two.
       for _ in range(g['dataset'].num_samples // args.batch_size):
         sess.run(g['predictions'])
@@ -93,8 +85,6 @@ def time_eval(args, records, work):
       start = time.time()
       confusion, _ = eval_flowers.eval_loop(sess, _NoStop(), g, eargs)
       elapsed = time.time() - start
-      coord.request_stop()
-      coord.join(threads, stop_grace_period_secs=5)
   return confusion.sum() / elapsed
 
 

@@ -62,15 +62,8 @@ def test_import_needs_no_labels_file(tmp_path):
 
 def run_batches(tensors, count):
   """Runs `count` batches of the queue-fed `tensors`."""
-  with tf.Session() as sess:
-    sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
-    coord = tf.train.Coordinator()
-    threads = tf.train.start_queue_runners(sess, coord)
-    try:
-      return [sess.run(tensors) for _ in range(count)]
-    finally:
-      coord.request_stop()
-      coord.join(threads, stop_grace_period_secs=5)
+  with train_flowers.queue_session() as sess:
+    return [sess.run(tensors) for _ in range(count)]
 
 
 @pytest.mark.parametrize('is_training', [True, False])
@@ -96,16 +89,11 @@ def test_evaluation_batches_end_after_the_asked_epochs(records):
     dataset = train_flowers.get_split('validation', records)
     _, _, labels = train_flowers.load_batch(dataset, 3, 32, 32, is_training=False,
                                             num_epochs=2)
-    with tf.Session() as sess:
-      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
-      coord = tf.train.Coordinator()
-      threads = tf.train.start_queue_runners(sess, coord)
+    with train_flowers.queue_session() as sess:
       sizes = []
       with pytest.raises(tf.errors.OutOfRangeError):
         while True:
           sizes.append(len(sess.run(labels)))
-      coord.request_stop()
-      coord.join(threads, stop_grace_period_secs=5)
   assert sum(sizes) == 16 and sizes[-1] == 1  # 2 epochs of 8, the last batch smaller
 
 
