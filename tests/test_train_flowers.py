@@ -37,7 +37,7 @@ def test_get_split_counts_every_shard_and_reads_labels(records):
   files = dataset.data_sources
   assert len(files) == 2
   assert dataset.num_samples == sum(
-      sum(1 for _ in tf.python_io.tf_record_iterator(f)) for f in files) == 16
+      sum(1 for _ in tf.python_io.tf_record_iterator(f)) for f in files) == 32
   assert dataset.num_classes == 2
   assert dataset.labels_to_name == {0: 'blue', 1: 'red'}
   assert train_flowers.get_split('validation', records).num_samples == 8
@@ -142,7 +142,7 @@ def test_training_writes_checkpoints_and_summaries(trained):
 def test_learning_rate_follows_the_staircase(trained):
   rates = event_values(trained['log_dir'], 'learning_rate')
   assert len(rates) >= 10
-  decay_steps = 4  # 1 epoch of ceil(16 / 4) steps
+  decay_steps = 4  # 1 epoch of ceil(32 / 8) steps
   for step, rate in rates.items():
     # The summary is taken in the same run as step `step`, before its increment.
     expected = 0.0002 * 0.3 ** ((step - 1) // decay_steps)
@@ -153,7 +153,7 @@ def test_learning_rate_follows_the_staircase(trained):
 def test_last_checkpoint_holds_every_variable(records, trained):
   stored = dict(tf.train.list_variables(tf.train.latest_checkpoint(trained['log_dir'])))
   with tf.Graph().as_default():
-    train_flowers.build_training_graph(train_args(records, 'unused', '--batch_size', '4'))
+    train_flowers.build_training_graph(train_args(records, 'unused', '--batch_size', '8'))
     expected = {v.op.name for v in tf.global_variables()}
   assert set(stored) == expected
   # The new head, its Adam slots and the step, which the ImageNet checkpoint lacks.
