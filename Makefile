@@ -40,4 +40,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_train_eval.py
 
 clean:
-	rm -rf $(VENV) log log_eval demo_work
+	rm -rf $(VENV) log log_eval demo_run

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """The whole path in one command: photos -> TFRecords -> training -> evaluation.
 
     python demo.py    (or `make demo`, which also sets up the virtual env)
@@ -15,7 +17,10 @@ import shutil
 import sys
 import time
 
-import dataset_utils
+import checkpoints
+import cli
+import create_tfrecord
+import demo_photos
 import eval_flowers
 import train_flowers
 
@@ -29,7 +34,7 @@ initial_learning_rate = 0.001
 num_epochs_before_decay = 3
 demo_images_per_class = 40
 validation_size = 50
-# Where `dataset_utils.py --download_flowers` (default or README) leaves the photos.
+# Where `create_tfrecord.py --download_flowers` (default or README) leaves the photos.
 REAL_PHOTO_DIRS = ('flower_photos', os.path.join('data', 'flower_photos'))
 
 
@@ -46,10 +51,10 @@ def prepare_records(args):
       photo_dir = os.path.join(args.work_dir, 'photos')
       print('No flowers photos in %s: drawing the embedded demo set into %s'
             % (' or '.join(REAL_PHOTO_DIRS), photo_dir))
-      dataset_utils.make_demo_photos(photo_dir, images_per_class=args.demo_images_per_class)
+      demo_photos.make_demo_photos(photo_dir, images_per_class=args.demo_images_per_class)
   print('Converting %s -> %s' % (photo_dir, records))
-  dataset_utils.convert_dataset(photo_dir, records, validation_size=args.validation_size,
-                                num_shards=2, overwrite=True)
+  create_tfrecord.convert_dataset(photo_dir, records, validation_size=args.validation_size,
+                                  num_shards=2, overwrite=True)
   return records
 
 
@@ -60,18 +65,18 @@ def train_args(args, records, log_dir):
           '--batch_size', str(args.batch_size),
           '--initial_learning_rate', str(args.initial_learning_rate),
           '--num_epochs_before_decay', str(args.num_epochs_before_decay),
-          '--checkpoint_file', args.checkpoint_file]
-  if train_flowers.checkpoint_present(args.checkpoint_file):
-    print('Fine-tuning from the ImageNet checkpoint %s' % args.checkpoint_file)
+          '--imagenet_checkpoint_file', args.imagenet_checkpoint_file]
+  if checkpoints.checkpoint_present(args.imagenet_checkpoint_file):
+    print('Fine-tuning from the ImageNet checkpoint %s' % args.imagenet_checkpoint_file)
   else:
     print('The ImageNet checkpoint %s is absent, so this demo trains from scratch '
           '(`python train_flowers.py --download_checkpoint` fetches it).'
-          % args.checkpoint_file)
+          % args.imagenet_checkpoint_file)
     argv += ['--from_scratch', '--batch_norm_decay', str(args.batch_norm_decay)]
   return train_flowers.build_parser().parse_args(argv)
 
 
-def run(args):
+def run_demo(args):
   """Runs the demo; returns the evaluation results."""
   start = time.time()
   records = prepare_records(args)
@@ -101,26 +106,29 @@ def build_parser():
   p.add_argument('--work_dir', default='demo_run', help='everything the demo writes')
   p.add_argument('--photo_dir', default='',
                  help='class sub-folders of photos (default: ./flower_photos, else the demo set)')
-  p.add_argument('--checkpoint_file', default=train_flowers.checkpoint_file)
-  p.add_argument('--image_size', type=train_flowers.positive_int, default=image_size)
-  p.add_argument('--num_epochs', type=train_flowers.positive_int, default=num_epochs)
-  p.add_argument('--batch_size', type=train_flowers.positive_int, default=batch_size)
+  p.add_argument('--imagenet_checkpoint_file', '--checkpoint_file',
+                 default=train_flowers.checkpoint_file,
+                 help='fine-tune from it when present, else train from scratch')
+  p.add_argument('--image_size', type=cli.positive_int, default=image_size)
+  p.add_argument('--num_epochs', type=cli.positive_int, default=num_epochs)
+  p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
   p.add_argument('--initial_learning_rate', type=float, default=initial_learning_rate)
   p.add_argument('--num_epochs_before_decay', type=float, default=num_epochs_before_decay)
-  p.add_argument('--demo_images_per_class', type=train_flowers.positive_int,
+  p.add_argument('--demo_images_per_class', type=cli.positive_int,
                  default=demo_images_per_class)
-  p.add_argument('--validation_size', type=train_flowers.positive_int, default=validation_size)
+  p.add_argument('--validation_size', type=cli.positive_int, default=validation_size)
   return p
 
 
-def command(args):
-  run(args)
+def run(args):
+  """The command: runs the demo, then returns the exit code."""
+  run_demo(args)
   return 0
 
 
 def main(argv=None):
-  return train_flowers.report_errors(command, build_parser().parse_args(argv))
+  return cli.report_errors(run, build_parser().parse_args(argv))
 
 
 if __name__ == '__main__':

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Evaluates a fine-tuned Inception-ResNet-V2 on the flowers validation split.
 
     python eval_flowers.py                      # latest checkpoint in ./log
@@ -19,7 +21,10 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+import checkpoints
+import cli
 import train_flowers
+from cli import UsageError
 from train_flowers import get_split, load_batch
 
 # ================ EVALUATION INFORMATION ================
@@ -27,14 +32,14 @@ from train_flowers import get_split, load_batch
 log_dir = './log'
 # Where evaluation summaries and pictures go.
 log_eval = './log_eval'
-dataset_dir = '.'
+dataset_dir = train_flowers.dataset_dir
 # Larger than the training batch: no gradients to keep.
 batch_size = 36
 # Each validation image is seen num_epochs times (the seed's streaming average).
 num_epochs = 3
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
-image_size = 299
+image_size = train_flowers.image_size
 # How many images of the last batch the picture shows.
 num_images_shown = 10
 
@@ -48,7 +53,7 @@ def resolve_checkpoint(args):
   if args.clean_baseline:
     return None, []
   if args.imagenet_baseline:
-    train_flowers.require_checkpoint(args.imagenet_checkpoint_file)
+    checkpoints.require_checkpoint(args.imagenet_checkpoint_file)
     # The new heads and the step are not in it: they keep their initial values.
     return args.imagenet_checkpoint_file, slim.get_variables_to_restore(
         exclude=train_flowers.split_scopes(args.checkpoint_exclude_scopes) + ['global_step'])
@@ -56,11 +61,11 @@ def resolve_checkpoint(args):
   if not path:
     path = tf.train.latest_checkpoint(args.log_dir) if tf.gfile.IsDirectory(args.log_dir) else None
     if not path:
-      raise train_flowers.UsageError(
+      raise UsageError(
           'no checkpoint in %s: train first (`python train_flowers.py --log_dir %s`) or '
           'pass --checkpoint_file' % (args.log_dir, args.log_dir))
-  elif not train_flowers.checkpoint_present(path):
-    raise train_flowers.UsageError('checkpoint %s not found: check --checkpoint_file' % path)
+  elif not checkpoints.checkpoint_present(path):
+    raise UsageError('checkpoint %s not found: check --checkpoint_file' % path)
   # Every variable, batch-norm moving statistics and the step included.
   return path, slim.get_variables_to_restore()
 
@@ -100,22 +105,17 @@ def make_init_fn(checkpoint, variables):
   if checkpoint is None:
     tf.logging.info('Clean baseline: nothing is restored.')
     return None
-  problems = train_flowers.checkpoint_mismatches(checkpoint, variables)
-  if problems:
-    raise train_flowers.UsageError(
-        '%s does not fit this model (%s): evaluate with the --image_size, --dataset_dir '
-        'and labels it was trained with'
-        % (checkpoint, train_flowers.describe_problems(problems)))
-  saver = tf.train.Saver(variables)
-  tf.logging.info('Restoring %d variables from %s.', len(variables), checkpoint)
-  return lambda sess: saver.restore(sess, checkpoint)
+  return checkpoints.restore_fn(
+      checkpoint, variables,
+      'evaluate with the --image_size, --dataset_dir and labels it was trained with')
 
 
 def eval_loop(sess, sv, g, args):
   """Runs every validation batch; returns the confusion matrix and the last batch."""
   num_classes = g['dataset'].num_classes
-  num_steps = int(math.ceil(args.num_epochs * g['dataset'].num_samples / float(args.batch_size)))
-  steps_per_epoch = int(math.ceil(g['dataset'].num_samples / float(args.batch_size)))
+  num_steps = train_flowers.steps_per_epoch(args.num_epochs * g['dataset'].num_samples,
+                                            args.batch_size)
+  steps_per_epoch = train_flowers.steps_per_epoch(g['dataset'].num_samples, args.batch_size)
   confusion = np.zeros((num_classes, num_classes), np.int64)
   last = None
   for step in range(num_steps):
@@ -265,35 +265,28 @@ def run(args):
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
   p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  p.add_argument('--dataset_dir', default=dataset_dir, help='folder of the TFRecords')
+  train_flowers.add_dataset_flags(p)
   p.add_argument('--log_dir', default=log_dir, help='training log folder to evaluate')
   p.add_argument('--log_eval', default=log_eval, help='evaluation summaries and pictures')
   p.add_argument('--checkpoint_file', default=checkpoint_file,
                  help='checkpoint to evaluate (default: latest in LOG_DIR)')
-  p.add_argument('--image_size', type=train_flowers.positive_int, default=image_size)
-  p.add_argument('--batch_size', type=train_flowers.positive_int, default=batch_size)
-  p.add_argument('--num_epochs', type=train_flowers.positive_int, default=num_epochs)
-  p.add_argument('--labels_file', default=None,
-                 help='index:name per line (default: DATASET_DIR/labels.txt, else ./labels.txt)')
-  p.add_argument('--file_pattern', default=train_flowers.file_pattern,
-                 help='%%s is the split name')
-  p.add_argument('--summary_every_n_steps', type=train_flowers.positive_int, default=10)
+  p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
+  p.add_argument('--num_epochs', type=cli.positive_int, default=num_epochs)
+  p.add_argument('--summary_every_n_steps', type=cli.positive_int,
+                 default=train_flowers.summary_every_n_steps)
   baselines = p.add_mutually_exclusive_group()
   baselines.add_argument('--clean_baseline', action='store_true',
                          help='evaluate an un-restored model')
   baselines.add_argument('--imagenet_baseline', action='store_true',
                          help='ImageNet weights with the new heads at their initial values')
-  p.add_argument('--checkpoint_exclude_scopes', default=train_flowers.checkpoint_exclude_scopes,
-                 help='scopes --imagenet_baseline leaves at their initial values')
-  p.add_argument('--imagenet_checkpoint_file', default=train_flowers.checkpoint_file,
-                 help='the ImageNet checkpoint, for --imagenet_baseline')
+  train_flowers.add_imagenet_flags(p, ', for --imagenet_baseline')
   p.add_argument('--show', action='store_true',
                  help='also show the pictures on screen, when there is a display')
   return p
 
 
 def main(argv=None):
-  return train_flowers.report_errors(run, build_parser().parse_args(argv))
+  return cli.report_errors(run, build_parser().parse_args(argv))
 
 
 if __name__ == '__main__':

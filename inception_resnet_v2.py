@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Inception-ResNet-V2, written against TF-slim.
 
 The network of Szegedy, Ioffe, Vanhoucke and Alemi, "Inception-v4,
@@ -347,12 +349,12 @@ def inception_resnet_v2_base(inputs,
     with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d],
                         stride=1, padding='SAME'):
       net = inputs
-      for name, build in stages:
+      # final_endpoint was checked against these names above.
+      last = [name for name, _ in stages].index(final_endpoint)
+      for name, build in stages[:last + 1]:
         net = build(net)
         end_points[name] = net
-        if name == final_endpoint:
-          return net, end_points
-  raise AssertionError('not reached: %s was checked above' % final_endpoint)
+  return net, end_points
 
 
 def inception_resnet_v2(inputs, num_classes=1001, is_training=True,

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Fine-tunes the pre-trained Inception-ResNet-V2 on the flowers TFRecords.
 
 The narrative follows the classic tutorial: constants first (each one is also a
@@ -21,8 +23,12 @@ import time
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+import checkpoints
+import cli
 import dataset_utils
 import inception_preprocessing
+from cli import UsageError
+from dataset_utils import SPLITS
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
 
 # ================ DATASET INFORMATION ================
@@ -30,9 +36,9 @@ from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_sco
 dataset_dir = '.'
 # Where checkpoints and TensorBoard events go; created when missing.
 log_dir = './log'
-# The ImageNet checkpoint to fine-tune from.
+# The ImageNet checkpoint to fine-tune from (flag --imagenet_checkpoint_file, or
+# the seed's --checkpoint_file).
 checkpoint_file = './inception_resnet_v2_2016_08_30.ckpt'
-CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_resnet_v2_2016_08_30.tar.gz'
 # Input resolution; 299 is the size the checkpoint was trained at.
 image_size = 299
 # `index:name` per line. The seed read it at import time; here it is read
@@ -58,14 +64,6 @@ batch_norm_decay = 0.9997
 summary_every_n_steps = 10
 save_interval_secs = 600
 
-SPLITS = ('train', 'validation')
-# Marks the message of the in-graph label check, so `main` can recognise it.
-BAD_LABEL_TAG = 'label outside labels.txt'
-
-
-class UsageError(ValueError):
-  """A problem the user can fix; reported as one line, without a traceback."""
-
 
 # ================ DATASET LOADING ================
 def read_labels(dataset_dir, labels_file=None):
@@ -79,12 +77,12 @@ def read_labels(dataset_dir, labels_file=None):
     (path, {int: name}) of the label file used.
   """
   candidates = [labels_file] if labels_file else [
-      os.path.join(dataset_dir, 'labels.txt'), globals()['labels_file']]
+      os.path.join(dataset_dir, dataset_utils.LABELS_FILENAME), globals()['labels_file']]
   for path in candidates:
     if os.path.isfile(path):
       folder, name = os.path.split(path)
       return path, dataset_utils.read_label_file(folder or '.', name)
-  raise UsageError('no label file at %s: run `python dataset_utils.py --photo_dir '
+  raise UsageError('no label file at %s: run `python create_tfrecord.py --photo_dir '
                    'PHOTOS --output_dir %s` to create it, or pass --labels_file'
                    % (' or '.join(candidates), dataset_dir))
 
@@ -148,7 +146,7 @@ def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=No
   files = sorted(tf.gfile.Glob(pattern))
   if not files:
     raise UsageError('no TFRecord file matches %s in %s: create them with '
-                     '`python dataset_utils.py --photo_dir PHOTOS --output_dir %s` '
+                     '`python create_tfrecord.py --photo_dir PHOTOS --output_dir %s` '
                      '(or --download_flowers)'
                      % (file_pattern % split_name, os.path.abspath(dataset_dir), dataset_dir))
   num_samples = sum(count_records(f) for f in files)
@@ -194,12 +192,11 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
   raw_image, label = data_provider.get(['image', 'label'])
 
   # A label the label file does not name would train a wrong head silently.
-  label = tf.identity(label)
-  with tf.control_dependencies([tf.debugging.assert_less(
-      label, tf.constant(dataset.num_classes, tf.int64),
-      message='%s (%d classes)' % (BAD_LABEL_TAG, dataset.num_classes)),
-                                tf.debugging.assert_non_negative(
-                                    label, message=BAD_LABEL_TAG)]):
+  tag = dataset_utils.BAD_LABEL_TAG
+  with tf.control_dependencies([
+      tf.debugging.assert_less(label, tf.constant(dataset.num_classes, tf.int64),
+                               message='%s (%d classes)' % (tag, dataset.num_classes)),
+      tf.debugging.assert_non_negative(label, message=tag)]):
     label = tf.identity(label)
 
   image = inception_preprocessing.preprocess_image(raw_image, height, width, is_training)
@@ -217,7 +214,12 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
   return images, raw_images, labels
 
 
-# ================ MODEL AND CHECKPOINTS ================
+def steps_per_epoch(num_samples, batch_size):
+  """Batches an epoch takes: the seed divided as floats, so a partial batch is a step."""
+  return int(math.ceil(num_samples / float(batch_size)))
+
+
+# ================ MODEL ================
 def build_model(images, num_classes, is_training, batch_norm_decay=batch_norm_decay):
   """Inception-ResNet-V2 under its arg_scope; returns (logits, end_points)."""
   with slim.arg_scope(inception_resnet_v2_arg_scope(batch_norm_decay=batch_norm_decay)):
@@ -254,72 +256,6 @@ def queue_session(config=None):
       coord.join(threads, stop_grace_period_secs=5)
 
 
-def checkpoint_mismatches(checkpoint_path, variables):
-  """Lists how `variables` fail to fit a checkpoint, reading only its index.
-
-  Returns:
-    A list of strings, e.g. 'missing InceptionResnetV2/Logits/weights/Adam_1'
-    or 'shape of X: checkpoint [5] vs model [7]'; empty when all fit.
-  """
-  stored = dict(tf.train.list_variables(checkpoint_path))
-  problems = []
-  for var in variables:
-    name = var.op.name
-    shape = var.shape.as_list()
-    if name not in stored:
-      problems.append('missing %s' % name)
-    elif list(stored[name]) != shape:
-      problems.append('shape of %s: checkpoint %s vs model %s' % (name, stored[name], shape))
-  return problems
-
-
-def imagenet_variables():
-  """{name: shape} of the model built for the 1001 ImageNet classes at 299."""
-  with tf.Graph().as_default():
-    build_model(tf.placeholder(tf.float32, [1, 299, 299, 3]), 1001, is_training=False)
-    return {v.op.name: v.shape.as_list() for v in tf.global_variables()}
-
-
-def verify_imagenet_checkpoint(path):
-  """Raises UsageError unless `path` holds exactly the official IRv2 variables."""
-  expected = imagenet_variables()
-  stored = {name: list(shape) for name, shape in tf.train.list_variables(path)}
-  if stored != expected:
-    missing = sorted(set(expected) - set(stored))
-    extra = sorted(set(stored) - set(expected))
-    raise UsageError(
-        '%s is not the inception_resnet_v2_2016_08_30 checkpoint (%d variables, %d '
-        'expected; missing e.g. %s; unexpected e.g. %s): delete it and download %s again'
-        % (path, len(stored), len(expected), missing[:1], extra[:1], CHECKPOINT_URL))
-
-
-def fetch_checkpoint(path, url=CHECKPOINT_URL):
-  """Downloads and unpacks the ImageNet checkpoint next to `path`, then checks it."""
-  dataset_utils.download_and_extract(url, os.path.dirname(path) or '.')
-  if not checkpoint_present(path):
-    raise UsageError('%s did not contain %s: pass its real name with --checkpoint_file'
-                     % (url, os.path.basename(path)))
-  verify_imagenet_checkpoint(path)
-  tf.logging.info('Checkpoint %s downloaded and verified.', path)
-
-
-def checkpoint_present(path):
-  """True for a V1 checkpoint file or a V2 checkpoint's index beside `path`."""
-  return os.path.isfile(path) or os.path.isfile(path + '.index')
-
-
-def require_checkpoint(path, download=False, url=CHECKPOINT_URL):
-  """Makes sure the ImageNet checkpoint is there, fetching it when asked to."""
-  if checkpoint_present(path):
-    return
-  if download:
-    fetch_checkpoint(path, url)
-    return
-  raise UsageError('checkpoint %s not found: run `python train_flowers.py '
-                   '--download_checkpoint` (or fetch %s and unpack it there), or pass '
-                   '--from_scratch' % (path, url))
-
-
 # ================ TRAINING ================
 class TrainGraph(object):
   """The tensors and ops the training loop runs."""
@@ -338,9 +274,8 @@ def build_training_graph(args):
   # Data: one shuffled, distorted batch per step.
   dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
   images, _, labels = load_batch(dataset, args.batch_size, args.image_size, args.image_size)
-  # The seed divided as floats; a partial last batch is still a step.
-  steps_per_epoch = int(math.ceil(dataset.num_samples / float(args.batch_size)))
-  decay_steps = int(args.num_epochs_before_decay * steps_per_epoch)
+  epoch_steps = steps_per_epoch(dataset.num_samples, args.batch_size)
+  decay_steps = int(args.num_epochs_before_decay * epoch_steps)
 
   logits, end_points = build_model(images, dataset.num_classes, True, args.batch_norm_decay)
   # Chosen right after the model, so optimizer slots and the step are left out.
@@ -381,18 +316,10 @@ def build_training_graph(args):
   tf.summary.scalar('losses/Total_Loss', total_loss)
   tf.summary.scalar('accuracy', accuracy)
   tf.summary.scalar('learning_rate', lr)
-  return TrainGraph(dataset=dataset, steps_per_epoch=steps_per_epoch, train_op=train_op,
+  return TrainGraph(dataset=dataset, steps_per_epoch=epoch_steps, train_op=train_op,
                     global_step=global_step, lr=lr, accuracy=accuracy,
                     metrics_op=metrics_op, summary_op=tf.summary.merge_all(),
                     variables_to_restore=variables_to_restore)
-
-
-def describe_problems(problems, shown=3):
-  """'a, b, c and 5 more' from a list of checkpoint_mismatches."""
-  text = ', '.join(problems[:shown])
-  if len(problems) > shown:
-    text += ' and %d more' % (len(problems) - shown)
-  return text
 
 
 def make_init_fn(args, graph, resume_from):
@@ -403,25 +330,19 @@ def make_init_fn(args, graph, resume_from):
     training resumes from log_dir or starts from scratch.
   """
   if resume_from:
-    problems = checkpoint_mismatches(resume_from, tf.global_variables())
+    problems = checkpoints.checkpoint_mismatches(resume_from, tf.global_variables())
     if problems:
       raise UsageError('log_dir %s holds a checkpoint of another model or settings (%s): '
                        'remove that folder or choose another --log_dir'
-                       % (args.log_dir, describe_problems(problems)))
+                       % (args.log_dir, checkpoints.describe_problems(problems)))
     tf.logging.info('Resuming from %s; the ImageNet checkpoint is not used.', resume_from)
     return None
   if args.from_scratch:
     tf.logging.info('Training from scratch: no variable is restored.')
     return None
-  problems = checkpoint_mismatches(args.checkpoint_file, graph.variables_to_restore)
-  if problems:
-    raise UsageError('%s does not fit this model (%s): check --checkpoint_file and '
-                     '--checkpoint_exclude_scopes'
-                     % (args.checkpoint_file, describe_problems(problems)))
-  saver = tf.train.Saver(graph.variables_to_restore)
-  tf.logging.info('Restoring %d variables from %s.', len(graph.variables_to_restore),
-                  args.checkpoint_file)
-  return lambda sess: saver.restore(sess, args.checkpoint_file)
+  return checkpoints.restore_fn(
+      args.imagenet_checkpoint_file, graph.variables_to_restore,
+      'check --imagenet_checkpoint_file and --checkpoint_exclude_scopes')
 
 
 def warn_slow_batch_norm(args, total_steps):
@@ -475,7 +396,8 @@ def train(args):
   if tf.gfile.IsDirectory(args.log_dir):
     resume_from = tf.train.latest_checkpoint(args.log_dir)
   if not resume_from and not args.from_scratch:
-    require_checkpoint(args.checkpoint_file, args.download_checkpoint, args.checkpoint_url)
+    checkpoints.require_checkpoint(args.imagenet_checkpoint_file, args.download_checkpoint,
+                                   args.checkpoint_url)
 
   with tf.Graph().as_default():
     graph = build_training_graph(args)
@@ -504,61 +426,53 @@ def run(args):
 
 
 # ================ COMMAND LINE ================
-def positive_int(text):
-  value = int(text)
-  if value <= 0:
-    raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
-  return value
+def add_dataset_flags(p):
+  """The flags that say where the data is and how it is read; shared by every command."""
+  p.add_argument('--dataset_dir', default=dataset_dir, help='folder of the TFRecords')
+  p.add_argument('--labels_file', default=None,
+                 help='index:name per line (default: DATASET_DIR/labels.txt, else %s)'
+                 % labels_file)
+  p.add_argument('--file_pattern', default=file_pattern, help='%%s is the split name')
+  p.add_argument('--image_size', type=cli.positive_int, default=image_size)
+
+
+def add_imagenet_flags(p, help_suffix=''):
+  """The ImageNet checkpoint and the scopes it does not provide."""
+  p.add_argument('--imagenet_checkpoint_file', default=checkpoint_file,
+                 help='the ImageNet checkpoint%s' % help_suffix)
+  p.add_argument('--checkpoint_exclude_scopes', default=checkpoint_exclude_scopes,
+                 help='comma-separated scopes left at their initial values')
 
 
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
   p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  p.add_argument('--dataset_dir', default=dataset_dir, help='folder of the TFRecords')
+  add_dataset_flags(p)
   p.add_argument('--log_dir', default=log_dir, help='checkpoints and TensorBoard events')
-  p.add_argument('--checkpoint_file', default=checkpoint_file, help='ImageNet checkpoint')
-  p.add_argument('--image_size', type=positive_int, default=image_size)
-  p.add_argument('--labels_file', default=None,
-                 help='index:name per line (default: DATASET_DIR/labels.txt, else %s)'
-                 % labels_file)
-  p.add_argument('--file_pattern', default=file_pattern, help='%%s is the split name')
-  p.add_argument('--num_epochs', type=positive_int, default=num_epochs)
-  p.add_argument('--batch_size', type=positive_int, default=batch_size)
+  add_imagenet_flags(p)
+  # The seed's name for the ImageNet checkpoint; in eval it names the trained one.
+  p.add_argument('--checkpoint_file', dest='imagenet_checkpoint_file',
+                 help="the seed's name of --imagenet_checkpoint_file")
+  p.add_argument('--num_epochs', type=cli.positive_int, default=num_epochs)
+  p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
   p.add_argument('--initial_learning_rate', type=float, default=initial_learning_rate)
   p.add_argument('--learning_rate_decay_factor', type=float, default=learning_rate_decay_factor)
   p.add_argument('--num_epochs_before_decay', type=float, default=num_epochs_before_decay)
-  p.add_argument('--checkpoint_exclude_scopes', default=checkpoint_exclude_scopes,
-                 help='comma-separated scopes left at their initial values')
   p.add_argument('--trainable_scopes', default=trainable_scopes,
                  help='comma-separated scopes to train (default: all)')
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
-  p.add_argument('--summary_every_n_steps', type=positive_int, default=summary_every_n_steps)
-  p.add_argument('--save_interval_secs', type=positive_int, default=save_interval_secs)
+  p.add_argument('--summary_every_n_steps', type=cli.positive_int, default=summary_every_n_steps)
+  p.add_argument('--save_interval_secs', type=cli.positive_int, default=save_interval_secs)
   p.add_argument('--from_scratch', action='store_true',
                  help='restore nothing: the "clean" baseline')
   p.add_argument('--download_checkpoint', action='store_true',
                  help='fetch the ImageNet checkpoint when it is missing')
-  p.add_argument('--checkpoint_url', default=CHECKPOINT_URL, help=argparse.SUPPRESS)
+  p.add_argument('--checkpoint_url', default=checkpoints.CHECKPOINT_URL, help=argparse.SUPPRESS)
   return p
 
 
-def report_errors(run_fn, args):
-  """Runs `run_fn(args)`, turning known failures into one line and exit code 1."""
-  try:
-    return run_fn(args)
-  except (UsageError, dataset_utils.DatasetError, dataset_utils.DownloadError) as e:
-    message = str(e)
-  except tf.errors.InvalidArgumentError as e:
-    if BAD_LABEL_TAG not in e.message:
-      raise
-    message = ('a TFRecord in %s holds a %s: convert the photos again, or pass the '
-               '--labels_file they were made with' % (args.dataset_dir, BAD_LABEL_TAG))
-  print('error: %s' % message, file=sys.stderr)
-  return 1
-
-
 def main(argv=None):
-  return report_errors(run, build_parser().parse_args(argv))
+  return cli.report_errors(run, build_parser().parse_args(argv))
 
 
 if __name__ == '__main__':

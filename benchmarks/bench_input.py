@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Prints the images/s that load_batch delivers at 299x299 on the demo set.
 
     make bench    (or: .venv/bin/python benchmarks/bench_input.py)
@@ -18,7 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 import tensorflow.compat.v1 as tf  # noqa: E402
 
-import dataset_utils  # noqa: E402
+import create_tfrecord  # noqa: E402
+import demo_photos  # noqa: E402
 import train_flowers  # noqa: E402
 
 
@@ -49,9 +52,9 @@ def main():
   tf.logging.set_verbosity(tf.logging.ERROR)
   cores = multiprocessing.cpu_count()
   work = tempfile.mkdtemp(prefix='bench_input_')
-  dataset_utils.make_demo_photos(os.path.join(work, 'photos'))
-  dataset_utils.convert_dataset(os.path.join(work, 'photos'), work, validation_size=20,
-                                num_shards=2)
+  demo_photos.make_demo_photos(os.path.join(work, 'photos'))
+  create_tfrecord.convert_dataset(os.path.join(work, 'photos'), work, validation_size=20,
+                                  num_shards=2)
   print('load_batch at %dx%d, batch %d, %d cores:' % (args.image_size, args.image_size,
                                                       args.batch_size, cores))
   for mode, training in (('train', True), ('eval', False)):

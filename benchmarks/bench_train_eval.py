@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Prints end-to-end training and evaluation images/s at 299x299, batch 10,
 and the overhead of train_flowers' loop over a bare `sess.run(train_op)`.
 
@@ -17,7 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 import tensorflow.compat.v1 as tf  # noqa: E402
 
-import dataset_utils  # noqa: E402
+import create_tfrecord  # noqa: E402
+import demo_photos  # noqa: E402
 import eval_flowers  # noqa: E402
 import train_flowers  # noqa: E402
 
@@ -99,8 +102,8 @@ def main():
   work = tempfile.mkdtemp(prefix='bench_train_')
   photos = os.path.join(work, 'photos')
   records = os.path.join(work, 'records')
-  dataset_utils.make_demo_photos(photos, images_per_class=12)
-  dataset_utils.convert_dataset(photos, records, validation_size=40, num_shards=1)
+  demo_photos.make_demo_photos(photos, images_per_class=12)
+  create_tfrecord.convert_dataset(photos, records, validation_size=40, num_shards=1)
 
   tf.logging.set_verbosity(tf.logging.ERROR)
   loop, bare = time_training(args, records)

@@ -1,4 +1,6 @@
-"""Fixtures shared by the training and evaluation tests: small real data and runs."""
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""Fixtures shared by the tests: small real data, photo folders and training runs."""
 import os
 import sys
 
@@ -8,7 +10,8 @@ import tensorflow.compat.v1 as tf
 # The scripts live at the top level, whichever way pytest is started.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import dataset_utils  # noqa: E402
+import create_tfrecord  # noqa: E402
+import sample_files  # noqa: E402
 import train_flowers  # noqa: E402
 import tiny_data  # noqa: E402
 from tiny_data import SPEC, train_args  # noqa: E402
@@ -19,7 +22,7 @@ def records(tmp_path_factory):
   """TFRecords of the two-colour set: 32 training and 8 validation images."""
   root = tmp_path_factory.mktemp('records')
   photos = tiny_data.make_colour_photos(str(root / 'photos'), per_class=20)
-  dataset_utils.convert_dataset(photos, str(root), validation_size=8, num_shards=2)
+  create_tfrecord.convert_dataset(photos, str(root), validation_size=8, num_shards=2)
   return str(root)
 
 
@@ -54,3 +57,32 @@ def spec_checkpoint(tmp_path_factory):
   return tiny_data.write_spec_checkpoint(path, tiny_data.read_spec(SPEC))
 
 
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch):
+  # A proxy from the environment must not intercept the local test server.
+  for name in ('http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'):
+    monkeypatch.delenv(name, raising=False)
+  monkeypatch.setenv('no_proxy', '127.0.0.1,localhost')
+
+
+@pytest.fixture
+def mixed_photos(tmp_path):
+  """Three classes in every format the converter must turn into RGB JPEG records."""
+  root = tmp_path / 'photos'
+  specs = {
+      # name: (class, image, format, save options)
+      'a.jpg': ('cats', sample_files.solid((40, 30), (200, 40, 40)), 'JPEG', {}),
+      'b.png': ('cats', sample_files.solid((33, 21), (200, 40, 40)), 'PNG', {}),
+      'c.gif': ('cats', sample_files.solid((25, 35), (200, 40, 40)).convert('P'), 'GIF', {}),
+      'd.bmp': ('dogs', sample_files.solid((31, 17), (40, 200, 40)), 'BMP', {}),
+      'e.jpg': ('dogs', sample_files.solid((20, 44), (128, 128, 128), 'L'), 'JPEG', {}),
+      'f.jpeg': ('dogs', sample_files.solid((28, 28), (40, 200, 40), 'CMYK'), 'JPEG', {}),
+      'g.png': ('emus', sample_files.half_transparent((26, 19), (40, 40, 200)), 'PNG', {}),
+      'h.png': ('emus', sample_files.half_transparent((18, 22), (40, 40, 200), True), 'PNG',
+                {'transparency': 0}),
+      'i.JPG': ('emus', sample_files.solid((50, 24), (40, 40, 200)), 'JPEG', {'progressive': True}),
+  }
+  for name, (label, image, fmt, options) in specs.items():
+    (root / label).mkdir(parents=True, exist_ok=True)
+    image.save(str(root / label / name), fmt, **options)
+  return str(root), {name: (label, image.size) for name, (label, image, _, _) in specs.items()}

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """demo.py end to end on a tiny demo set: every stage runs and reports."""
 import os
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """The evaluation script on the checkpoint the training fixture leaves."""
 import os
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Inception preprocessing: shapes, ranges, the eval crop, training randomness."""
 import io
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Inception-ResNet-V2: checkpoint layout, shapes, train/eval behaviour, limits.
 
 Real TF graphs. Building one network takes a few seconds, so the graphs are

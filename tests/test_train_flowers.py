@@ -1,7 +1,7 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """get_split / load_batch and the training script, on small real graphs."""
-import math
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+import checkpoints
 import dataset_utils
 import train_flowers
 import tiny_data
@@ -29,7 +30,7 @@ def test_get_split_without_files_names_folder_pattern_and_command(tmp_path):
   message = str(error.value)
   assert str(tmp_path) in message
   assert 'flowers_train_*.tfrecord' in message
-  assert 'dataset_utils.py' in message
+  assert 'create_tfrecord.py' in message
 
 
 def test_get_split_counts_every_shard_and_reads_labels(records):
@@ -104,7 +105,7 @@ def test_labels_outside_the_label_file_are_detected(records, tmp_path):
     dataset = train_flowers.get_split('train', records, labels_file=str(labels))
     assert dataset.num_classes == 1
     _, _, batch_labels = train_flowers.load_batch(dataset, 16, 32, 32)
-    with pytest.raises(tf.errors.InvalidArgumentError, match=train_flowers.BAD_LABEL_TAG):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=dataset_utils.BAD_LABEL_TAG):
       run_batches(batch_labels, 3)
 
 
@@ -240,7 +241,7 @@ def test_download_checkpoint_from_a_local_server(spec_checkpoint, tmp_path):
   make_checkpoint_tarball(str(served), spec_checkpoint)
   target = tmp_path / 'ckpt' / 'inception_resnet_v2_2016_08_30.ckpt'
   with tiny_data.serve_directory(str(served)) as url:
-    train_flowers.require_checkpoint(
+    checkpoints.require_checkpoint(
         str(target), download=True, url=url + '/inception_resnet_v2_2016_08_30.tar.gz')
   assert tf.train.checkpoint_exists(str(target))
   assert len(tf.train.list_variables(str(target))) == 908
@@ -255,5 +256,5 @@ def test_downloaded_checkpoint_that_is_not_the_official_one_is_refused(tmp_path)
   target = tmp_path / 'ckpt' / 'inception_resnet_v2_2016_08_30.ckpt'
   with tiny_data.serve_directory(str(served)) as url:
     with pytest.raises(ValueError, match='not the inception_resnet_v2_2016_08_30'):
-      train_flowers.require_checkpoint(
+      checkpoints.require_checkpoint(
           str(target), download=True, url=url + '/inception_resnet_v2_2016_08_30.tar.gz')

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Small data the training and evaluation tests make for themselves."""
 import contextlib
 import functools

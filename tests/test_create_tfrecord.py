@@ -1,0 +1,258 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""create_tfrecord: photos -> TFRecords, the flowers download and the command line.
+
+Everything runs on real files in tmp_path; the only server is one on 127.0.0.1.
+"""
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+import tensorflow.compat.v1 as tf
+
+import create_tfrecord
+import dataset_utils
+import downloads
+import sample_files
+from tiny_data import REPO
+
+
+def test_mixed_formats_round_trip(mixed_photos, tmp_path):
+  photo_dir, sizes = mixed_photos
+  out = str(tmp_path / 'out')
+  summary = create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=2)
+  assert sorted(os.listdir(out)) == [
+      'flowers_train_00000-of-00002.tfrecord', 'flowers_train_00001-of-00002.tfrecord',
+      'flowers_validation_00000-of-00002.tfrecord',
+      'flowers_validation_00001-of-00002.tfrecord', 'labels.txt']
+  assert dataset_utils.read_label_file(out) == {0: 'cats', 1: 'dogs', 2: 'emus'}
+  assert (summary['train'], summary['validation'], summary['skipped']) == (6, 3, [])
+  assert summary['reencoded'] == 7  # all but the two RGB JPEGs
+
+  counts = {split: [len(sample_files.records(f)) for f in sorted(glob.glob(
+      os.path.join(out, 'flowers_%s_*.tfrecord' % split)))] for split in ('train', 'validation')}
+  assert counts == {'train': [3, 3], 'validation': [2, 1]}
+
+  rows = sample_files.records(os.path.join(out, '*.tfrecord'))
+  decoded = sample_files.decode_all([tf.train.Example(features=tf.train.Features(feature=r))
+                                     .SerializeToString() for r in rows])
+  by_size = {size: name for name, (_, size) in sizes.items()}
+  seen = set()
+  for parsed, image in decoded:
+    height, width = parsed['image/height'], parsed['image/width']
+    assert image.shape == (height, width, 3)
+    assert parsed['image/format'] == b'jpg'
+    name = by_size[width, height]  # every test photo has its own size
+    seen.add(name)
+    # Class ids follow the sorted folder names.
+    assert parsed['image/class/label'] == ['cats', 'dogs', 'emus'].index(sizes[name][0])
+    if name == 'a.jpg':  # an RGB JPEG keeps its own bytes
+      with open(os.path.join(photo_dir, 'cats', 'a.jpg'), 'rb') as f:
+        assert parsed['image/encoded'] == f.read()
+    if name in ('a.jpg', 'b.png', 'c.gif', 'd.bmp', 'f.jpeg'):  # colours survive
+      channel = 0 if sizes[name][0] == 'cats' else 1
+      assert image[..., channel].mean() > 150, name
+    if name in ('g.png', 'h.png'):  # transparent black becomes white, not black
+      left, right = image[:, :width // 2 - 2], image[:, width // 2 + 2:]
+      assert left.min() > 230 and right[..., 2].mean() > 180 and right[..., 0].mean() < 80
+  assert seen == set(sizes)
+
+
+def test_same_seed_same_split_other_seed_other_split(mixed_photos, tmp_path):
+  photo_dir, _ = mixed_photos
+
+  def validation_images(seed, name):
+    out = str(tmp_path / name)
+    create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=1,
+                                    random_seed=seed, verbose=False)
+    return sorted(r['image/width'].int64_list.value[0]
+                  for r in sample_files.records(os.path.join(out, 'flowers_validation_*.tfrecord')))
+
+  first = validation_images(0, 'a')
+  assert validation_images(0, 'b') == first
+  assert any(validation_images(seed, 'c%d' % seed) != first for seed in (1, 2, 3))
+
+
+def test_corrupt_empty_and_non_image_files_are_skipped_and_listed(tmp_path, capsys):
+  root = tmp_path / 'photos'
+  for label in ('x', 'y'):
+    (root / label).mkdir(parents=True)
+    for i in range(3):
+      (root / label / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes((20 + i, 20)))
+  (root / 'x' / 'empty.jpg').write_bytes(b'')
+  whole = sample_files.jpeg_bytes((64, 64))
+  (root / 'y' / 'cut.jpg').write_bytes(whole[:len(whole) // 2])  # header intact, pixels not
+  (root / 'y' / 'junk.png').write_bytes(b'not a png at all')
+  (root / 'y' / 'notes.txt').write_text('hello')
+  (root / 'x' / '.DS_Store').write_bytes(b'\0\0\0\1Bud1')
+  (root / '.hidden_folder').mkdir()
+  (root / 'LICENSE.txt').write_text('top-level files are not classes')
+
+  summary = create_tfrecord.convert_dataset(str(root), str(tmp_path / 'out'), validation_size=2,
+                                            num_shards=1)
+  skipped = sorted(os.path.relpath(p, str(root)) for p, _ in summary['skipped'])
+  assert skipped == ['x/empty.jpg', 'y/cut.jpg', 'y/junk.png']
+  assert [os.path.relpath(p, str(root)) for p in summary['ignored']] == ['y/notes.txt']
+  assert summary['train'] + summary['validation'] == 6
+  assert summary['class_names'] == ['x', 'y']
+  out = capsys.readouterr().out
+  assert 'Skipped 3 unreadable file(s):' in out
+  for name in skipped + ['y/notes.txt']:
+    assert name in out
+  assert 'empty file' in out
+
+
+def test_class_folder_without_images_is_an_error(tmp_path):
+  root = tmp_path / 'photos'
+  (root / 'full').mkdir(parents=True)
+  (root / 'full' / 'a.jpg').write_bytes(sample_files.jpeg_bytes())
+  (root / 'full' / 'b.jpg').write_bytes(sample_files.jpeg_bytes())
+  (root / 'hollow').mkdir()
+  (root / 'hollow' / '.DS_Store').write_bytes(b'x')
+  with pytest.raises(ValueError, match='hollow'):
+    create_tfrecord.convert_dataset(str(root), str(tmp_path / 'out'), validation_size=1)
+
+
+def test_class_folder_with_only_broken_images_is_an_error_and_writes_nothing(tmp_path):
+  root = tmp_path / 'photos'
+  (root / 'good').mkdir(parents=True)
+  for i in range(3):
+    (root / 'good' / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes())
+  (root / 'bad').mkdir()
+  (root / 'bad' / 'broken.jpg').write_bytes(b'\xff\xd8 nonsense')
+  out = tmp_path / 'out'
+  with pytest.raises(ValueError, match=r'bad.*no readable image'):
+    create_tfrecord.convert_dataset(str(root), str(out), validation_size=1, num_shards=2)
+  assert os.listdir(str(out)) == []
+
+
+def test_validation_size_must_leave_training_images(tmp_path):
+  root = tmp_path / 'photos' / 'only'
+  root.mkdir(parents=True)
+  for i in range(4):
+    (root / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes())
+  with pytest.raises(ValueError, match='validation_size 4 leaves no training images'):
+    create_tfrecord.convert_dataset(str(root.parent), str(tmp_path / 'out'), validation_size=4)
+
+
+def test_existing_shards_need_overwrite(mixed_photos, tmp_path, capsys):
+  photo_dir, _ = mixed_photos
+  out = str(tmp_path / 'out')
+  create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=3)
+  with pytest.raises(ValueError) as error:
+    create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=2)
+  assert 'flowers_train_00000-of-00003.tfrecord' in str(error.value)
+  assert '--overwrite' in str(error.value)
+
+  capsys.readouterr()
+  assert create_tfrecord.main(['--photo_dir', photo_dir, '--output_dir', out,
+                               '--validation_size', '3']) == 1
+  err = capsys.readouterr().err
+  assert err.count('\n') == 1 and err.startswith('error: ') and '--overwrite' in err
+
+  # With overwrite, shards of the old shard count go too: readers glob them all.
+  create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=2,
+                                  overwrite=True)
+  assert len(glob.glob(os.path.join(out, '*.tfrecord'))) == 4
+  assert len(sample_files.records(os.path.join(out, 'flowers_*.tfrecord'))) == 9
+
+
+def test_different_labels_txt_needs_overwrite(mixed_photos, tmp_path):
+  photo_dir, _ = mixed_photos
+  dataset_utils.write_label_file({0: 'daisy'}, str(tmp_path))
+  with pytest.raises(ValueError, match='labels.txt.*--overwrite'):
+    create_tfrecord.convert_dataset(photo_dir, str(tmp_path), validation_size=3)
+  assert not glob.glob(str(tmp_path / '*.tfrecord'))
+
+
+def test_interrupted_conversion_leaves_no_finished_looking_file(mixed_photos, tmp_path,
+                                                                monkeypatch):
+  photo_dir, _ = mixed_photos
+  real = dataset_utils.image_to_tfexample
+  calls = []
+
+  def failing(*args):
+    calls.append(1)
+    if len(calls) == 5:
+      raise KeyboardInterrupt  # as if Ctrl-C came mid-way
+    return real(*args)
+
+  monkeypatch.setattr(create_tfrecord, 'image_to_tfexample', failing)
+  out = tmp_path / 'out'
+  with pytest.raises(KeyboardInterrupt):
+    create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=2, num_shards=2)
+  assert len(calls) == 5
+  assert os.listdir(str(out)) == []  # no shard, no temporary, no labels.txt
+
+
+def test_download_flowers_from_local_server_extracts_and_converts(tmp_path):
+  served = tmp_path / 'served'
+  served.mkdir()
+  sample_files.flowers_tarball(str(served / 'flower_photos.tgz'))
+  out = tmp_path / 'out'
+  with sample_files.serve(str(served)) as url:
+    assert create_tfrecord.main(['--download_flowers', '--flowers_url', url + '/flower_photos.tgz',
+                                 '--output_dir', str(out), '--validation_size', '2',
+                                 '--num_shards', '2']) == 0
+  assert (out / 'flower_photos.tgz').read_bytes() == (served / 'flower_photos.tgz').read_bytes()
+  assert (out / 'flower_photos' / 'LICENSE.txt').read_bytes() == b'CC-BY'
+  assert dataset_utils.read_label_file(str(out)) == {0: 'daisy', 1: 'roses', 2: 'tulips'}
+  assert len(sample_files.records(str(out / 'flowers_train_*.tfrecord'))) == 4
+  assert len(sample_files.records(str(out / 'flowers_validation_*.tfrecord'))) == 2
+
+  # A second run uses the archive already there: no server needed.
+  downloads.download_and_extract(
+      'http://127.0.0.1:%d/flower_photos.tgz' % sample_files.unused_port(), str(out))
+
+
+def test_connection_refused_says_what_to_download_by_hand(tmp_path, capsys):
+  url = 'http://127.0.0.1:%d/flower_photos.tgz' % sample_files.unused_port()
+  dest = tmp_path / 'dl' / 'flower_photos.tgz'
+  with pytest.raises(downloads.DownloadError) as error:
+    downloads.download(url, str(dest))
+  message = str(error.value)
+  assert url in message and str(dest) in message and 'by hand' in message
+  assert 'refused' in message.lower()
+  assert os.listdir(str(tmp_path / 'dl')) == []
+
+  assert create_tfrecord.main(['--download_flowers', '--flowers_url', url,
+                               '--output_dir', str(tmp_path / 'out')]) == 1
+  err = capsys.readouterr().err
+  assert err.count('\n') == 1 and 'Traceback' not in err
+  assert url in err and '--photo_dir %s' % (tmp_path / 'out' / 'flower_photos') in err
+
+
+def test_make_demo_from_the_command_line(tmp_path, capsys):
+  out = tmp_path / 'out'
+  assert create_tfrecord.main(['--make_demo', '--output_dir', str(out),
+                               '--demo_images_per_class', '6', '--validation_size', '5',
+                               '--num_shards', '2']) == 0
+  assert dataset_utils.read_label_file(str(out)) == dataset_utils.read_label_file(REPO)
+  assert len(sample_files.records(str(out / 'flowers_validation_*.tfrecord'))) == 5
+  assert len(sample_files.records(str(out / 'flowers_train_*.tfrecord'))) == 25
+  assert 'demo_photos' in os.listdir(str(out))
+
+
+def test_help_and_errors_from_the_command_line(tmp_path, capsys):
+  with pytest.raises(SystemExit) as done:
+    create_tfrecord.main(['--help'])
+  assert done.value.code == 0
+  text = capsys.readouterr().out
+  for flag in ('--photo_dir', '--output_dir', '--validation_size', '--num_shards',
+               '--random_seed', '--file_prefix', '--overwrite', '--download_flowers',
+               '--flowers_url', '--make_demo'):
+    assert flag in text
+  assert create_tfrecord.main([]) == 1
+  assert 'nothing to convert' in capsys.readouterr().err
+
+  # The script itself: one line on stderr, exit status 1, no traceback.
+  missing = str(tmp_path / 'missing')
+  run = subprocess.run([sys.executable, os.path.join(REPO, 'dataset_utils.py'),
+                        '--photo_dir', missing], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd=str(tmp_path))
+  err = run.stderr.decode()
+  assert run.returncode == 1
+  assert err.splitlines()[-1] == 'error: photo folder %s does not exist' % missing
+  assert 'Traceback' not in err
