@@ -18,6 +18,7 @@ import sys
 import time
 
 import numpy as np
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
