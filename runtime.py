@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Where and how fast the graphs run: device, threads, mixed precision, oneDNN.
 
 train_flowers.py and eval_flowers.py add these flags with `add_runtime_flags`

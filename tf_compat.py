@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Runs the TF1-style code unchanged on TensorFlow 1.15 and on TensorFlow 2.x.
 
 Import this module before TensorFlow and tf_slim; every script and the tests do:

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """Training speed of TensorFlow 1.15 against TensorFlow 2.x settings, in one run.
 
     make bench-compare          # builds .venv and .venv-tf2 first
@@ -9,7 +11,8 @@ inter 1) trains in its own process with its venv's python: train_flowers'
 graph and its train_loop, at 299x299, batch 10, on TFRecords of the drawn demo
 set. Each round runs every configuration once, and more rounds (--rounds)
 alternate them, so that drift in the machine's load hits them alike; one
-round at the defaults takes about 15 minutes on 2 cores. Prints s/step, images/s, the ratio to 1.15 and peak RSS.
+round at the defaults takes about 15 minutes on 2 cores. Prints s/step,
+images/s, the ratio to 1.15 and peak RSS.
 
 Targets: the fastest configuration >= 1.4x 1.15 on an AVX2-only CPU, >= 3x on a
 CPU with AMX; peak RSS <= 4 GB.
@@ -73,10 +76,11 @@ def configurations(has_bf16):
 # ---------------------------------------------------------------- worker
 def make_records(folder):
   """The drawn demo photos as TFRecords, made once for every configuration."""
-  import dataset_utils
+  import create_tfrecord
+  import demo_photos
   photos = os.path.join(folder, 'photos')
-  dataset_utils.make_demo_photos(photos, images_per_class=12)
-  dataset_utils.convert_dataset(photos, folder, validation_size=10, num_shards=1)
+  demo_photos.make_demo_photos(photos, images_per_class=12)
+  create_tfrecord.convert_dataset(photos, folder, validation_size=10, num_shards=1)
 
 
 class _NoStop(object):

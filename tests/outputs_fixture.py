@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """The network's outputs for fixed weights and inputs, stored once from TF 1.15.
 
     .venv/bin/python tests/outputs_fixture.py   # rewrites tests/data/irv2_outputs_tf1.15.npz

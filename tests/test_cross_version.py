@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """TensorFlow 1.15 and 2.x agree: the same outputs, and each other's checkpoints.
 
 The checkpoint tests run the other version's venv (.venv for TF 1.15,
@@ -92,8 +94,8 @@ def test_checkpoint_trained_here_resumes_and_evaluates_there(records, trained, t
   shutil.copytree(trained['log_dir'], log_dir)
   assert latest_step(log_dir) == 7 * STEPS_PER_EPOCH
 
-  output = run_there(python, 'train_flowers.py',
-                     *train_argv(records, log_dir, 8, '--checkpoint_file', '/nonexistent/x.ckpt'))
+  output = run_there(python, 'train_flowers.py', *train_argv(
+      records, log_dir, 8, '--imagenet_checkpoint_file', '/nonexistent/x.ckpt'))
   assert 'Resuming from' in output
   assert latest_step(log_dir) == 8 * STEPS_PER_EPOCH
 
@@ -111,7 +113,7 @@ def test_checkpoint_trained_there_resumes_and_evaluates_here(records, tmp_path):
   assert latest_step(log_dir) == STEPS_PER_EPOCH
 
   result = train_flowers.train(train_flowers.build_parser().parse_args(
-      train_argv(records, log_dir, 2, '--checkpoint_file', '/nonexistent/x.ckpt')))
+      train_argv(records, log_dir, 2, '--imagenet_checkpoint_file', '/nonexistent/x.ckpt')))
   assert result['global_step'] == latest_step(log_dir) == 2 * STEPS_PER_EPOCH
   assert np.isfinite(result['loss'])
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
 """The speed flags: device, threads, mixed precision, and their session set-up."""
 import numpy as np
 import pytest
