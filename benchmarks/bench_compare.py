@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,11 +140,13 @@ def run_worker(python, onednn, flags, args):
   return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def print_table(runs, results, model, flags, args, elapsed):
+def print_table(runs, results, model, flags, args, elapsed, loads):
   base = results[runs[0][0]]
   base_step = sum(r['seconds_per_step'] for r in base) / len(base)
   print('CPU: %s, %d cores; flags: %s' % (
       model, os.cpu_count(), ' '.join(f for f in SHOWN_FLAGS if f in flags) or '-'))
+  # Other processes on the machine slow some runs more than others.
+  print('load average (1 min) before / after: %.1f / %.1f' % loads)
   print('Inception-ResNet-V2 training (train_flowers.train_loop, Adam) at %dx%d, batch %d; '
         '%d rounds x %d steps after %d warm-up, %.0f s in all'
         % (args.image_size, args.image_size, args.batch_size, args.rounds, args.steps,
@@ -183,7 +186,7 @@ def drive(args):
     print('error: %s missing: run `make venv` and `make venv TF=2` (or make bench-compare)'
           % ', '.join(missing), file=sys.stderr)
     return 1
-  start = time.time()
+  start, load_before = time.time(), os.getloadavg()[0]
   work = tempfile.mkdtemp(prefix='bench_compare_')
   args.records = os.path.join(work, 'records')
   subprocess.check_call([pythons['.venv'], os.path.abspath(__file__), '--make_records',
@@ -196,7 +199,9 @@ def drive(args):
       print('round %d: %-36s %6.2f s/step  (%s)' % (round_index + 1, label,
                                                     figures['seconds_per_step'],
                                                     figures['describe']), file=sys.stderr)
-  print_table(runs, results, model, flags, args, time.time() - start)
+  shutil.rmtree(work, ignore_errors=True)
+  print_table(runs, results, model, flags, args, time.time() - start,
+              (load_before, os.getloadavg()[0]))
   return 0
 
 
