@@ -58,7 +58,7 @@ def run_there(python, script, *argv):
   """Runs a script with the other venv's python; returns its output."""
   result = subprocess.run([python, os.path.join(REPO, script)] + list(argv), cwd=REPO,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=600)
+                          universal_newlines=True, timeout=1200)
   assert result.returncode == 0, result.stderr[-3000:]
   return result.stdout + result.stderr
 
