@@ -1,7 +1,16 @@
 # One entry point for set-up, tests and the demo.
 #   make test   - create .venv with Python 3.7, install the pins, run the suite
 #   make demo   - same set-up, then convert -> train -> evaluate on the embedded demo set
+#   make test TF=2, make demo TF=2 - the same on TensorFlow 2.x (.venv-tf2, Python 3.10-3.12)
+#   make bench-compare - train-step speed of TF 1.15 against TF 2.x configurations
+TF     ?= 1
+ifeq ($(TF),2)
+VENV   ?= .venv-tf2
+REQUIREMENTS = requirements-tf2.txt
+else
 VENV   ?= .venv
+REQUIREMENTS = requirements.txt
+endif
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
@@ -15,10 +24,30 @@ PYTHON37 ?= $(shell \
       command -v "$$p"; break; fi; \
   done)
 
-.PHONY: venv test demo bench clean
+# TF 2.x needs Python 3.10-3.12, found the same way (newest first) and able to make venvs.
+PYTHON3X ?= $(shell \
+  for p in python3.12 python3.11 python3.10 \
+           "$$(pyenv root 2>/dev/null)"/versions/3.1[012]*/bin/python3.1[012] \
+           "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.1[012]*/bin/python3.1[012]; do \
+    if "$$p" -c 'import sys, venv, ensurepip; assert (3, 10) <= sys.version_info[:2] <= (3, 12)' >/dev/null 2>&1; then \
+      command -v "$$p"; break; fi; \
+  done)
+
+.PHONY: venv test demo bench bench-compare clean
 
 venv: $(STAMP)
 
+ifeq ($(TF),2)
+$(STAMP): requirements-tf2.txt
+	@if [ -z "$(PYTHON3X)" ]; then \
+	  echo "error: Python 3.10-3.12 not found (TensorFlow 2.21 needs one). Install it, e.g." \
+	       "'pyenv install 3.12.1' or your OS package python3.12, or pass PYTHON3X=/path/to/python3.12" >&2; \
+	  exit 1; fi
+	@[ -x $(PY) ] || $(PYTHON3X) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip<24"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-tf2.txt
+	@touch $(STAMP)
+else
 $(STAMP): requirements.txt
 	@if [ -z "$(PYTHON37)" ]; then \
 	  echo "error: Python 3.7 not found (TensorFlow 1.15 needs it). Install it, e.g." \
@@ -28,6 +57,7 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip<24"
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
+endif
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
@@ -38,6 +68,12 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_input.py
 	$(PY) benchmarks/bench_train_eval.py
+
+# Both venvs; each configuration then runs in its own subprocess.
+bench-compare:
+	$(MAKE) venv
+	$(MAKE) venv TF=2
+	.venv/bin/python benchmarks/bench_compare.py
 
 clean:
 	rm -rf $(VENV) log log_eval demo_run

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 

@@ -26,6 +26,7 @@ import random
 import sys
 from concurrent import futures
 
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 
 import atomic_files

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 from PIL import Image
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 
 import atomic_files

@@ -17,6 +17,7 @@ import shutil
 import sys
 import time
 
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import checkpoints
 import cli
 import create_tfrecord

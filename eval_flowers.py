@@ -18,11 +18,13 @@ import sys
 import time
 
 import numpy as np
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 import checkpoints
 import cli
+import runtime
 import train_flowers
 from cli import UsageError
 from train_flowers import get_split, load_batch
@@ -73,9 +75,10 @@ def resolve_checkpoint(args):
 def build_eval_graph(args):
   """Builds the evaluation graph; returns a dict of the tensors eval runs."""
   dataset = get_split('validation', args.dataset_dir, args.file_pattern, args.labels_file)
-  images, raw_images, labels = load_batch(dataset, args.batch_size, args.image_size,
-                                          args.image_size, is_training=False,
-                                          num_epochs=args.num_epochs)
+  with tf.device(runtime.INPUT_DEVICE):
+    images, raw_images, labels = load_batch(dataset, args.batch_size, args.image_size,
+                                            args.image_size, is_training=False,
+                                            num_epochs=args.num_epochs)
   _, end_points = train_flowers.build_model(images, dataset.num_classes, False)
   # No optimizer here, so the step is advanced by hand; it is restored with the
   # rest, so evaluation summaries line up with the training step.
@@ -242,13 +245,15 @@ def evaluate(args):
     {'accuracy', 'top_k_accuracy', 'confusion', 'pictures'}.
   """
   tf.logging.set_verbosity(tf.logging.INFO)
+  config = runtime.session_config(args)  # first: a missing GPU fails before any work
+  tf.logging.info('Running on %s.', runtime.describe(args))
   with tf.Graph().as_default():
     g = build_eval_graph(args)
     init_fn = make_init_fn(g['checkpoint'], g['variables_to_restore'])
     tf.gfile.MakeDirs(args.log_eval)
     sv = tf.train.Supervisor(logdir=args.log_eval, summary_op=None, saver=None,
                              init_fn=init_fn)
-    with sv.managed_session(config=train_flowers.session_config()) as sess:
+    with sv.managed_session(config=config) as sess:
       confusion, last = eval_loop(sess, sv, g, args)
       result = report(sess, g, confusion, last, args)
       tf.logging.info('Model evaluation has completed! Visit TensorBoard for more '
@@ -282,6 +287,7 @@ def build_parser():
   train_flowers.add_imagenet_flags(p, ', for --imagenet_baseline')
   p.add_argument('--show', action='store_true',
                  help='also show the pictures on screen, when there is a display')
+  runtime.add_runtime_flags(p)
   return p
 
 

@@ -30,6 +30,7 @@ from __future__ import print_function
 
 import numbers
 
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 
 # Strength of each colour distortion.

@@ -20,6 +20,7 @@ import struct
 import sys
 import time
 
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
@@ -27,6 +28,7 @@ import checkpoints
 import cli
 import dataset_utils
 import inception_preprocessing
+import runtime
 from cli import UsageError
 from dataset_utils import SPLITS
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
@@ -231,11 +233,8 @@ def split_scopes(scopes):
   return [s.strip() for s in scopes.split(',') if s.strip()]
 
 
-def session_config():
-  """Uses a GPU when there is one (memory on demand) and the CPU otherwise."""
-  config = tf.ConfigProto(allow_soft_placement=True)
-  config.gpu_options.allow_growth = True
-  return config
+# Device, threads and mixed precision from the flags (or the defaults).
+session_config = runtime.session_config
 
 
 @contextlib.contextmanager
@@ -273,7 +272,8 @@ def build_training_graph(args):
   """
   # Data: one shuffled, distorted batch per step.
   dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
-  images, _, labels = load_batch(dataset, args.batch_size, args.image_size, args.image_size)
+  with tf.device(runtime.INPUT_DEVICE):
+    images, _, labels = load_batch(dataset, args.batch_size, args.image_size, args.image_size)
   epoch_steps = steps_per_epoch(dataset.num_samples, args.batch_size)
   decay_steps = int(args.num_epochs_before_decay * epoch_steps)
 
@@ -294,7 +294,7 @@ def build_training_graph(args):
       decay_steps=max(decay_steps, 1),
       decay_rate=args.learning_rate_decay_factor,
       staircase=True)
-  optimizer = tf.train.AdamOptimizer(learning_rate=lr)
+  optimizer = runtime.wrap_optimizer(tf.train.AdamOptimizer(learning_rate=lr), args)
   scopes = split_scopes(args.trainable_scopes)
   variables_to_train = None
   if scopes:
@@ -392,6 +392,8 @@ def train(args):
     the streaming training accuracy of this run.
   """
   tf.logging.set_verbosity(tf.logging.INFO)
+  config = session_config(args)  # first: a missing GPU fails before any work
+  tf.logging.info('Running on %s.', runtime.describe(args))
   resume_from = None
   if tf.gfile.IsDirectory(args.log_dir):
     resume_from = tf.train.latest_checkpoint(args.log_dir)
@@ -408,7 +410,7 @@ def train(args):
     # summary_op=None: the loop writes summaries itself, every few steps.
     sv = tf.train.Supervisor(logdir=args.log_dir, summary_op=None, init_fn=init_fn,
                              save_model_secs=args.save_interval_secs)
-    with sv.managed_session(config=session_config()) as sess:
+    with sv.managed_session(config=config) as sess:
       loss = train_loop(sess, sv, graph, args)
       accuracy, step = sess.run([graph.accuracy, graph.global_step])
       tf.logging.info('Final Loss: %s', loss)
@@ -468,6 +470,7 @@ def build_parser():
   p.add_argument('--download_checkpoint', action='store_true',
                  help='fetch the ImageNet checkpoint when it is missing')
   p.add_argument('--checkpoint_url', default=checkpoints.CHECKPOINT_URL, help=argparse.SUPPRESS)
+  runtime.add_runtime_flags(p)
   return p
 
 

@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
+import tf_compat  # noqa: E402,F401  (before TensorFlow)
 import tensorflow.compat.v1 as tf  # noqa: E402
 
 import create_tfrecord  # noqa: E402

@@ -5,10 +5,12 @@ import os
 import sys
 
 import pytest
-import tensorflow.compat.v1 as tf
 
 # The scripts live at the top level, whichever way pytest is started.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tf_compat  # noqa: E402,F401  (first: sets TensorFlow 2.x up like 1.15)
+import tensorflow.compat.v1 as tf  # noqa: E402
 
 import create_tfrecord  # noqa: E402
 import sample_files  # noqa: E402

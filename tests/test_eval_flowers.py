@@ -29,7 +29,9 @@ def test_eval_accuracy_is_close_to_training_accuracy(trained, evaluated):
   # is_training=False evaluation far below what training reached.
   train_accuracy = trained['resumed']['accuracy']
   assert train_accuracy >= 0.8
-  assert abs(evaluated['result']['accuracy'] - train_accuracy) <= 0.10, (
+  # One-sided: the streaming training accuracy counts distorted images, with
+  # dropout, so evaluation may well beat it (TF 2.x: 1.0 against 0.81).
+  assert evaluated['result']['accuracy'] >= train_accuracy - 0.10, (
       evaluated['result']['accuracy'], train_accuracy)
 
 

@@ -275,9 +275,11 @@ def test_outputs_match_tf_slim_for_the_same_weights(towers):
     got = sess.run([towers.evaluate['Logits'], towers.evaluate['AuxLogits'],
                     towers.train['AuxLogits']],
                    {towers.images: random_images(SMALL)})
-  for actual, expected in zip(got, [SLIM_EVAL_LOGITS, SLIM_EVAL_AUX_LOGITS,
-                                    SLIM_TRAIN_AUX_LOGITS]):
-    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(got[0], SLIM_EVAL_LOGITS, rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(got[1], SLIM_EVAL_AUX_LOGITS, rtol=1e-4, atol=1e-4)
+  # Batch statistics of two images amplify rounding: TF 2.x kernels, which sum
+  # in another order, land up to 3e-4 away. A wrong branch would be ~0.1 off.
+  np.testing.assert_allclose(got[2], SLIM_TRAIN_AUX_LOGITS, rtol=1e-3, atol=1e-3)
 
 
 # ----------------------------------------------------- training and eval

@@ -1,0 +1,169 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""Where and how fast the graphs run: device, threads, mixed precision, oneDNN.
+
+train_flowers.py and eval_flowers.py add these flags with `add_runtime_flags`
+and open their sessions with `session_config(args)`:
+
+  --device auto|cpu|gpu   auto takes a GPU when TensorFlow sees one.
+  --intra_op_threads N    threads inside one op; 0 lets TensorFlow choose.
+  --inter_op_threads N    ops run side by side; 0 lets TensorFlow choose.
+  --mixed_precision       bfloat16 on CPUs with AVX512_BF16 or AMX (TF 2.x,
+                          oneDNN's auto-mixed-precision rewrite), float16 with
+                          dynamic loss scaling on a GPU; elsewhere a warning
+                          and float32.
+
+oneDNN is switched on for TensorFlow 2.x by tf_compat.py, because TensorFlow
+reads TF_ENABLE_ONEDNN_OPTS only when it loads, before any flag is parsed; set
+TF_ENABLE_ONEDNN_OPTS=0 to switch it off.
+"""
+from __future__ import absolute_import, division, print_function
+
+import argparse
+
+import tf_compat  # noqa: F401  (before TensorFlow)
+import tensorflow.compat.v1 as tf
+from tensorflow.core.protobuf import rewriter_config_pb2
+
+from cli import UsageError
+
+# ================ RUNTIME INFORMATION ================
+device = 'auto'
+intra_op_threads = 0
+inter_op_threads = 0
+mixed_precision = False
+
+DEVICES = ('auto', 'cpu', 'gpu')
+# CPU flags (/proc/cpuinfo) of a native bfloat16 matrix unit.
+BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
+# The graph rewrite that runs oneDNN ops in bfloat16 (TF 2.9 and later).
+BF16_REWRITE = 'auto_mixed_precision_onednn_bfloat16'
+# Queue readers and JPEG decoding only exist on the CPU.
+INPUT_DEVICE = '/cpu:0'
+
+_warned = set()
+
+
+def non_negative_int(text):
+  value = int(text)
+  if value < 0:
+    raise argparse.ArgumentTypeError('must be 0 or more, got %s' % text)
+  return value
+
+
+def add_runtime_flags(parser):
+  """Adds --device, --intra_op_threads, --inter_op_threads and --mixed_precision."""
+  group = parser.add_argument_group('speed')
+  group.add_argument('--device', choices=DEVICES, default=device,
+                     help='auto: a GPU when TensorFlow sees one, else the CPU')
+  group.add_argument('--intra_op_threads', type=non_negative_int, default=intra_op_threads,
+                     help='threads inside one op (0: TensorFlow chooses)')
+  group.add_argument('--inter_op_threads', type=non_negative_int, default=inter_op_threads,
+                     help='ops run at the same time (0: TensorFlow chooses)')
+  group.add_argument('--mixed_precision', action='store_true', default=mixed_precision,
+                     help='bfloat16 on CPUs with AVX512_BF16/AMX, float16 on a GPU; '
+                     'float32 with a warning elsewhere')
+  return parser
+
+
+def _flag(args, name):
+  """args.name, or this module's default for callers without the runtime flags."""
+  return getattr(args, name, globals()[name])
+
+
+def _warn_once(message):
+  if message not in _warned:
+    _warned.add(message)
+    tf.logging.warning(message)
+
+
+def cpu_flags(cpuinfo='/proc/cpuinfo'):
+  """The CPU's feature flags as a set; empty where /proc/cpuinfo is missing."""
+  try:
+    with open(cpuinfo) as f:
+      for line in f:
+        if line.startswith('flags'):
+          return set(line.split(':', 1)[1].split())
+  except (IOError, OSError):
+    pass
+  return set()
+
+
+def cpu_has_bf16(flags=None):
+  """True on CPUs that compute bfloat16 natively (AVX512_BF16 or AMX)."""
+  flags = cpu_flags() if flags is None else flags
+  return any(flag in flags for flag in BF16_CPU_FLAGS)
+
+
+def onednn_enabled():
+  """True when this TensorFlow runs its CPU ops through oneDNN."""
+  from tensorflow.python.framework import test_util
+  return bool(test_util.IsMklEnabled())
+
+
+def gpu_present():
+  return bool(tf.config.experimental.list_physical_devices('GPU'))
+
+
+def resolve_device(args=None):
+  """'cpu' or 'gpu' for --device; a UsageError when gpu is asked for and missing."""
+  choice = _flag(args, 'device')
+  if choice == 'auto':
+    return 'gpu' if gpu_present() else 'cpu'
+  if choice == 'gpu' and not gpu_present():
+    raise UsageError('--device gpu: TensorFlow %s sees no GPU: install '
+                     '"tensorflow[and-cuda]" on TF 2.x with an NVIDIA driver, '
+                     'or pass --device cpu' % tf.__version__)
+  return choice
+
+
+def precision_mode(args=None):
+  """What --mixed_precision does here: 'bfloat16', 'float16' or None (float32)."""
+  if not _flag(args, 'mixed_precision'):
+    return None
+  if resolve_device(args) == 'gpu':
+    return 'float16'
+  bf16_rewrite = BF16_REWRITE in rewriter_config_pb2.RewriterConfig.DESCRIPTOR.fields_by_name
+  if bf16_rewrite and onednn_enabled() and cpu_has_bf16():
+    return 'bfloat16'
+  _warn_once('--mixed_precision: this CPU has no bfloat16 unit (AVX512_BF16/AMX), or '
+             'TensorFlow %s has no oneDNN bfloat16 rewrite, and there is no GPU: '
+             'running in float32' % tf.__version__)
+  return None
+
+
+def session_config(args=None):
+  """The ConfigProto for --device, the thread counts and --mixed_precision.
+
+  Soft placement lets ops without a GPU kernel fall back to the CPU, and GPU
+  memory is taken as needed rather than all at once.
+  """
+  config = tf.ConfigProto(allow_soft_placement=True,
+                          intra_op_parallelism_threads=_flag(args, 'intra_op_threads'),
+                          inter_op_parallelism_threads=_flag(args, 'inter_op_threads'))
+  config.gpu_options.allow_growth = True
+  if resolve_device(args) == 'cpu':
+    config.device_count['GPU'] = 0
+  mode = precision_mode(args)
+  rewrites = config.graph_options.rewrite_options
+  if mode == 'bfloat16':
+    setattr(rewrites, BF16_REWRITE, rewriter_config_pb2.RewriterConfig.ON)
+  elif mode == 'float16':
+    rewrites.auto_mixed_precision = rewriter_config_pb2.RewriterConfig.ON
+  return config
+
+
+def wrap_optimizer(optimizer, args=None):
+  """Adds dynamic loss scaling for float16 on a GPU; bfloat16 needs none."""
+  if precision_mode(args) != 'float16':
+    return optimizer
+  return tf.train.experimental.MixedPrecisionLossScaleOptimizer(optimizer, 'dynamic')
+
+
+def describe(args=None):
+  """One line for the logs: device, precision, threads, oneDNN."""
+  return 'device %s, %s, intra_op %s, inter_op %s, oneDNN %s, TensorFlow %s' % (
+      resolve_device(args), precision_mode(args) or 'float32',
+      _flag(args, 'intra_op_threads') or 'auto', _flag(args, 'inter_op_threads') or 'auto',
+      'on' if onednn_enabled() else 'off', tf.__version__)
+

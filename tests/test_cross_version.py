@@ -1,0 +1,123 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""TensorFlow 1.15 and 2.x agree: the same outputs, and each other's checkpoints.
+
+The checkpoint tests run the other version's venv (.venv for TF 1.15,
+.venv-tf2 for TF 2.x) in a subprocess, so that one suite tests both ways;
+they skip when that venv is not built.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import eval_flowers
+import outputs_fixture
+import train_flowers
+from tiny_data import IMAGE_SIZE, REPO
+
+# venv folder -> the make command that builds it.
+VENVS = {'.venv': 'make venv', '.venv-tf2': 'make venv TF=2'}
+# Like the `trained` fixture; 32 training images make 4 steps an epoch.
+TRAINING = ['--batch_size', '8', '--batch_norm_decay', '0.8', '--summary_every_n_steps', '2']
+STEPS_PER_EPOCH = 4
+
+
+def test_outputs_match_the_tf115_fixture():
+  stored = np.load(outputs_fixture.PATH)
+  got = outputs_fixture.compute_outputs()
+  assert sorted(got) == sorted(k for k in stored.files if k != 'tensorflow_version')
+  for name, actual in sorted(got.items()):
+    expected = stored[name]
+    # Relative to each tensor's scale: oneDNN sums in another order, and an
+    # element-wise relative error means nothing for the ReLU zeros.
+    scale = float(np.abs(expected).max())
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4 * scale, err_msg=name)
+
+
+def other_python():
+  """The python of the venv that is not this one; skips when it is not built."""
+  here = os.path.realpath(sys.prefix)
+  for folder, command in sorted(VENVS.items()):
+    venv = os.path.join(REPO, folder)
+    if os.path.realpath(venv) == here:
+      continue
+    if not os.path.isfile(os.path.join(venv, '.installed')):
+      pytest.skip('%s is not built: run `%s` to test checkpoints across TensorFlow versions'
+                  % (folder, command))
+    return os.path.join(venv, 'bin', 'python')
+  pytest.skip('this python (%s) is neither .venv nor .venv-tf2' % sys.prefix)
+
+
+def run_there(python, script, *argv):
+  """Runs a script with the other venv's python; returns its output."""
+  result = subprocess.run([python, os.path.join(REPO, script)] + list(argv), cwd=REPO,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=1200)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result.stdout + result.stderr
+
+
+def train_argv(records, log_dir, epochs, *extra):
+  return ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
+          '--num_epochs', str(epochs)] + TRAINING + list(extra)
+
+
+def eval_argv(records, log_dir, log_eval):
+  return ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', log_eval,
+          '--image_size', str(IMAGE_SIZE), '--batch_size', '4', '--num_epochs', '1']
+
+
+def accuracy_in(output):
+  found = re.findall(r'Final Streaming Accuracy: ([0-9.]+)', output)
+  assert found, output[-3000:]
+  return float(found[-1])
+
+
+def latest_step(log_dir):
+  return int(tf.train.latest_checkpoint(log_dir).rsplit('-', 1)[1])
+
+
+def evaluate_here(records, log_dir, log_eval):
+  args = eval_flowers.build_parser().parse_args(eval_argv(records, log_dir, log_eval))
+  return eval_flowers.evaluate(args)['accuracy']
+
+
+def test_checkpoint_trained_here_resumes_and_evaluates_there(records, trained, tmp_path):
+  python = other_python()
+  log_dir = str(tmp_path / 'log')
+  shutil.copytree(trained['log_dir'], log_dir)
+  assert latest_step(log_dir) == 7 * STEPS_PER_EPOCH
+
+  output = run_there(python, 'train_flowers.py', *train_argv(
+      records, log_dir, 8, '--imagenet_checkpoint_file', '/nonexistent/x.ckpt'))
+  assert 'Resuming from' in output
+  assert latest_step(log_dir) == 8 * STEPS_PER_EPOCH
+
+  # Both versions judge the checkpoint alike: same predictions on the same images.
+  there = accuracy_in(run_there(python, 'eval_flowers.py',
+                                *eval_argv(records, log_dir, str(tmp_path / 'eval_there'))))
+  here = evaluate_here(records, log_dir, str(tmp_path / 'eval_here'))
+  assert abs(there - here) <= 1 / 8.0, (there, here)
+
+
+def test_checkpoint_trained_there_resumes_and_evaluates_here(records, tmp_path):
+  python = other_python()
+  log_dir = str(tmp_path / 'log')
+  run_there(python, 'train_flowers.py', *train_argv(records, log_dir, 1, '--from_scratch'))
+  assert latest_step(log_dir) == STEPS_PER_EPOCH
+
+  result = train_flowers.train(train_flowers.build_parser().parse_args(
+      train_argv(records, log_dir, 2, '--imagenet_checkpoint_file', '/nonexistent/x.ckpt')))
+  assert result['global_step'] == latest_step(log_dir) == 2 * STEPS_PER_EPOCH
+  assert np.isfinite(result['loss'])
+
+  here = evaluate_here(records, log_dir, str(tmp_path / 'eval_here'))
+  there = accuracy_in(run_there(python, 'eval_flowers.py',
+                                *eval_argv(records, log_dir, str(tmp_path / 'eval_there'))))
+  assert abs(there - here) <= 1 / 8.0, (there, here)
