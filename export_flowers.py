@@ -23,17 +23,19 @@ import sys
 
 import tensorflow.compat.v1 as tf
 
+import cli
 import dataset_utils
 import predict_flowers
 import train_flowers
+from cli import UsageError
 
 # ================ EXPORT INFORMATION ================
 output_dir = './export'
 log_dir = './log'
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
-dataset_dir = '.'
-image_size = 299
+dataset_dir = train_flowers.dataset_dir
+image_size = train_flowers.image_size
 # The SavedModel's version folder, as TF Serving expects: saved_model/1/.
 model_version = 1
 
@@ -94,7 +96,7 @@ def convert_tflite(frozen_path, size):
   """
   lite = getattr(tf, 'lite', None)
   if lite is None or not hasattr(lite.TFLiteConverter, 'from_frozen_graph'):
-    raise train_flowers.UsageError('--tflite: TensorFlow %s has no TFLiteConverter for '
+    raise UsageError('--tflite: TensorFlow %s has no TFLiteConverter for '
                                    'frozen graphs; export without --tflite' % tf.__version__)
   converter = lite.TFLiteConverter.from_frozen_graph(
       frozen_path, [predict_flowers.INPUT_NAME], [OUTPUT_NAME],
@@ -109,7 +111,7 @@ def convert_tflite(frozen_path, size):
     # The converter raises assorted types; its last message line says why.
     lines = [l.strip() for l in str(e).splitlines()
              if l.strip() and 'See console' not in l]
-    raise train_flowers.UsageError('--tflite: TensorFlow %s cannot convert this model (%s); '
+    raise UsageError('--tflite: TensorFlow %s cannot convert this model (%s); '
                                    'export without --tflite'
                                    % (tf.__version__, lines[-1] if lines else type(e).__name__))
   finally:
@@ -118,11 +120,11 @@ def convert_tflite(frozen_path, size):
 
 def check_output_dir(path, overwrite):
   if os.path.exists(path) and not overwrite:
-    raise train_flowers.UsageError('%s already exists: pass --overwrite to replace it, or '
+    raise UsageError('%s already exists: pass --overwrite to replace it, or '
                                    'choose another --output_dir' % path)
   parent = os.path.dirname(os.path.abspath(path))
   if not os.path.isdir(parent):
-    raise train_flowers.UsageError('--output_dir %s: folder %s does not exist'
+    raise UsageError('--output_dir %s: folder %s does not exist'
                                    % (path, parent))
 
 
@@ -189,21 +191,15 @@ def build_parser():
                  help='training log folder whose latest checkpoint is exported')
   p.add_argument('--checkpoint_file', default=checkpoint_file,
                  help='checkpoint to export (default: latest in LOG_DIR)')
-  p.add_argument('--dataset_dir', default=dataset_dir,
-                 help='folder whose labels.txt names the classes')
-  p.add_argument('--labels_file', default=None,
-                 help='index:name per line (default: DATASET_DIR/labels.txt, else '
-                      './labels.txt)')
-  p.add_argument('--image_size', type=train_flowers.positive_int, default=image_size,
-                 help='the size the model was trained at')
-  p.add_argument('--model_version', type=train_flowers.positive_int, default=model_version,
+  train_flowers.add_dataset_flags(p)
+  p.add_argument('--model_version', type=cli.positive_int, default=model_version,
                  help='the SavedModel goes to OUTPUT_DIR/saved_model/MODEL_VERSION')
   p.add_argument('--tflite', action='store_true', help='also write %s' % TFLITE)
   return p
 
 
 def main(argv=None):
-  return train_flowers.report_errors(run, build_parser().parse_args(argv))
+  return cli.report_errors(run, build_parser().parse_args(argv))
 
 
 if __name__ == '__main__':

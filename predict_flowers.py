@@ -26,9 +26,13 @@ from PIL import Image  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 import tf_slim as slim  # noqa: E402
 
+import atomic_files  # noqa: E402
+import checkpoints  # noqa: E402
+import cli  # noqa: E402
 import dataset_utils  # noqa: E402
 import inception_preprocessing  # noqa: E402
 import train_flowers  # noqa: E402
+from cli import UsageError  # noqa: E402
 
 # ================ PREDICTION INFORMATION ================
 # The training log folder, whose latest checkpoint is used.
@@ -36,9 +40,9 @@ log_dir = './log'
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
 # Where labels.txt is looked for when --labels_file is not given.
-dataset_dir = '.'
+dataset_dir = train_flowers.dataset_dir
 # The size the model was trained at.
-image_size = 299
+image_size = train_flowers.image_size
 batch_size = 32
 # Classes shown with --verbose and written to --output_json (at most the class count).
 top_k = 5
@@ -111,13 +115,13 @@ def pillow_png(data):
 def find_checkpoint(checkpoint_path, log_dir):
   """The checkpoint to use: `checkpoint_path`, else the latest one in log_dir."""
   if checkpoint_path:
-    if not train_flowers.checkpoint_present(checkpoint_path):
-      raise train_flowers.UsageError('checkpoint %s not found: check --checkpoint_file'
+    if not checkpoints.checkpoint_present(checkpoint_path):
+      raise UsageError('checkpoint %s not found: check --checkpoint_file'
                                      % checkpoint_path)
     return checkpoint_path
   path = tf.train.latest_checkpoint(log_dir) if tf.gfile.IsDirectory(log_dir) else None
   if not path:
-    raise train_flowers.UsageError(
+    raise UsageError(
         'no checkpoint in %s: train first (`python train_flowers.py --log_dir %s`) or pass '
         '--checkpoint_file' % (log_dir, log_dir))
   return path
@@ -127,7 +131,7 @@ def checkpoint_num_classes(path):
   """The class count of a fine-tuned checkpoint's head."""
   shapes = dict(tf.train.list_variables(path))
   if LOGITS_WEIGHTS not in shapes:
-    raise train_flowers.UsageError('%s holds no %s: it is not an Inception-ResNet-V2 '
+    raise UsageError('%s holds no %s: it is not an Inception-ResNet-V2 '
                                    'checkpoint' % (path, LOGITS_WEIGHTS))
   return shapes[LOGITS_WEIGHTS][-1]
 
@@ -140,7 +144,7 @@ def class_names(checkpoint, dataset_dir, labels_file, num_classes):
   """
   path, labels = train_flowers.read_labels(dataset_dir, labels_file)
   if sorted(labels) != list(range(num_classes)):
-    raise train_flowers.UsageError(
+    raise UsageError(
         '%s names %d classes (ids %s) but checkpoint %s has %d: pass the --labels_file '
         '(or --dataset_dir) it was trained with'
         % (path, len(labels), ','.join(str(i) for i in sorted(labels)), checkpoint,
@@ -162,13 +166,8 @@ def build_classifier(num_classes, size):
 
 def restore_model(sess, checkpoint):
   """Restores every model variable of the default graph from `checkpoint`."""
-  variables = slim.get_variables_to_restore()
-  problems = train_flowers.checkpoint_mismatches(checkpoint, variables)
-  if problems:
-    raise train_flowers.UsageError(
-        '%s does not fit this model (%s): pass the checkpoint of a fine-tuned '
-        'Inception-ResNet-V2' % (checkpoint, train_flowers.describe_problems(problems)))
-  tf.train.Saver(variables).restore(sess, checkpoint)
+  checkpoints.restore_fn(checkpoint, slim.get_variables_to_restore(),
+                         'pass the checkpoint of a fine-tuned Inception-ResNet-V2')(sess)
 
 
 class Predictor(object):
@@ -308,9 +307,9 @@ def write_json(path, document):
   """Writes `document` as JSON through a temporary file, so it is all or nothing."""
   folder = os.path.dirname(os.path.abspath(path))
   if not os.path.isdir(folder):
-    raise train_flowers.UsageError('--output_json %s: folder %s does not exist'
+    raise UsageError('--output_json %s: folder %s does not exist'
                                    % (path, folder))
-  dataset_utils._write_atomically(  # pylint: disable=protected-access
+  atomic_files.write_atomically(
       path, (json.dumps(document, indent=1) + '\n').encode('utf-8'))
 
 
@@ -374,15 +373,9 @@ def build_parser():
                  'checkpoint is used')
   p.add_argument('--checkpoint_file', default=checkpoint_file,
                  help='checkpoint to use (default: latest in LOG_DIR)')
-  p.add_argument('--dataset_dir', default=dataset_dir,
-                 help='folder whose labels.txt names the classes')
-  p.add_argument('--labels_file', default=None,
-                 help='index:name per line (default: DATASET_DIR/labels.txt, else '
-                      './labels.txt)')
-  p.add_argument('--image_size', type=train_flowers.positive_int, default=image_size,
-                 help='the size the model was trained at')
-  p.add_argument('--batch_size', type=train_flowers.positive_int, default=batch_size)
-  p.add_argument('--top_k', type=train_flowers.positive_int, default=top_k,
+  train_flowers.add_dataset_flags(p)
+  p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
+  p.add_argument('--top_k', type=cli.positive_int, default=top_k,
                  help='classes listed with --verbose and in --output_json')
   p.add_argument('--verbose', action='store_true',
                  help='list the top TOP_K classes under each image')
@@ -392,7 +385,7 @@ def build_parser():
 
 
 def main(argv=None):
-  return train_flowers.report_errors(run, build_parser().parse_args(argv))
+  return cli.report_errors(run, build_parser().parse_args(argv))
 
 
 if __name__ == '__main__':
