@@ -15,7 +15,7 @@ PYTHON37 ?= $(shell \
       command -v "$$p"; break; fi; \
   done)
 
-.PHONY: venv test demo bench clean
+.PHONY: venv test demo bench reproduce clean
 
 venv: $(STAMP)
 
@@ -35,9 +35,14 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) demo.py
 
+# Online: flowers + the 2016 checkpoint -> fine-tune -> evaluate with both baselines.
+reproduce: $(STAMP)
+	$(PY) reproduce.py $(REPRODUCE_FLAGS)
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_input.py
 	$(PY) benchmarks/bench_train_eval.py
+	$(PY) benchmarks/bench_predict.py
 
 clean:
 	rm -rf $(VENV) log log_eval demo_run
