@@ -33,7 +33,7 @@ PYTHON3X ?= $(shell \
       command -v "$$p"; break; fi; \
   done)
 
-.PHONY: venv test demo bench bench-compare clean
+.PHONY: venv test demo bench bench-compare reproduce clean
 
 venv: $(STAMP)
 
@@ -65,9 +65,14 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) demo.py
 
+# Online: flowers + the 2016 checkpoint -> fine-tune -> evaluate with both baselines.
+reproduce: $(STAMP)
+	$(PY) reproduce.py $(REPRODUCE_FLAGS)
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_input.py
 	$(PY) benchmarks/bench_train_eval.py
+	$(PY) benchmarks/bench_predict.py
 
 # Both venvs; each configuration then runs in its own subprocess.
 bench-compare:

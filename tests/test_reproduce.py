@@ -1,0 +1,66 @@
+"""make reproduce against a local HTTP server: tiny flowers, a spec checkpoint, size 107."""
+import json
+import os
+
+import reproduce
+import sample_files
+
+from test_train_flowers import make_checkpoint_tarball
+from tiny_data import IMAGE_SIZE
+
+QUICK = ['--image_size', str(IMAGE_SIZE), '--num_epochs', '1', '--batch_size', '2',
+         '--validation_size', '2', '--num_shards', '1', '--eval_batch_size', '2',
+         '--eval_num_epochs', '1']
+
+
+def dead_urls():
+  url = 'http://127.0.0.1:%d/' % sample_files.unused_port()
+  return ['--flowers_url', url + 'flower_photos.tgz',
+          '--checkpoint_url', url + 'inception_resnet_v2_2016_08_30.tar.gz']
+
+
+def table_rows(out):
+  """{row title: accuracy} of the comparison table printed last."""
+  lines = out[out.index('== 5/5'):].splitlines()[1:]
+  assert lines[0].split() == ['model', 'validation', 'accuracy']
+  return {line.rsplit(None, 1)[0]: float(line.rsplit(None, 1)[1]) for line in lines[1:]}
+
+
+def test_reproduce_runs_every_stage_then_resumes(spec_checkpoint, tmp_path, capsys):
+  served = tmp_path / 'served'
+  served.mkdir()
+  sample_files.flowers_tarball(str(served / 'flower_photos.tgz'))
+  make_checkpoint_tarball(str(served), spec_checkpoint)
+  argv = ['--work_dir', str(tmp_path / 'work')] + QUICK
+  with sample_files.serve(str(served)) as url:
+    code = reproduce.main(argv + ['--flowers_url', url + '/flower_photos.tgz', '--checkpoint_url',
+                                  url + '/inception_resnet_v2_2016_08_30.tar.gz'])
+  out = capsys.readouterr().out
+  assert code == 0
+  rows = table_rows(out)
+  assert sorted(rows) == sorted(title for _, title, _ in reproduce.EVALUATIONS)
+  for accuracy in rows.values():
+    assert accuracy in (0.0, 0.5, 1.0)  # two validation images, one epoch
+  with open(str(tmp_path / 'work' / 'results.json')) as f:
+    saved = json.load(f)
+  assert {k: v['accuracy'] for k, v in saved.items()} == {
+      key: rows[title] for key, title, _ in reproduce.EVALUATIONS}
+  assert saved['fine_tuned']['checkpoint'].endswith('model.ckpt-2')  # 4 images, batch 2
+  assert os.path.isfile(str(tmp_path / 'work' / 'log_eval_clean' / 'confusion_matrix.png'))
+
+  # Again, with nothing to download from: every stage finds its output.
+  assert reproduce.main(argv + dead_urls()) == 0
+  again = capsys.readouterr().out
+  assert 'TFRecords already in' in again and 'ImageNet checkpoint already at' in again
+  assert again.count('(from %s)' % (tmp_path / 'work' / 'results.json')) == 3
+  assert table_rows(again)['clean model (no restored weights)'] == rows[
+      'clean model (no restored weights)']
+
+
+def test_offline_says_what_to_fetch_in_one_line(tmp_path, capsys):
+  argv = ['--work_dir', str(tmp_path / 'work')] + QUICK + dead_urls()
+  assert reproduce.main(argv) == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and err[0].startswith('error: could not download http://127.0.0.1')
+  assert 'flower_photos.tgz' in err[0] and 'by hand' in err[0]
+  assert err[0].endswith('then run `make reproduce` again')
