@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 
 import cli

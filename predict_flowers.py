@@ -23,6 +23,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
+import tf_compat  # noqa: E402,F401  (before TensorFlow)
 import tensorflow.compat.v1 as tf  # noqa: E402
 import tf_slim as slim  # noqa: E402
 

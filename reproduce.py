@@ -19,6 +19,7 @@ import json
 import os
 import sys
 
+import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 
 import atomic_files

@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..'))
 sys.path.insert(0, HERE)
 
+import tf_compat  # noqa: E402,F401  (before TensorFlow)
 import tensorflow.compat.v1 as tf  # noqa: E402
 
 import bench_train_eval  # noqa: E402
