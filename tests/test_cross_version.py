@@ -83,6 +83,16 @@ def latest_step(log_dir):
   return int(tf.train.latest_checkpoint(log_dir).rsplit('-', 1)[1])
 
 
+def copy_latest_checkpoint(source_dir, log_dir):
+  """Copies only the latest checkpoint; the state file the Supervisor wrote
+  holds absolute paths into source_dir, so a new one is written."""
+  latest = tf.train.latest_checkpoint(source_dir)
+  os.makedirs(log_dir)
+  for path in tf.gfile.Glob(latest + '.*'):
+    shutil.copy(path, log_dir)
+  tf.train.update_checkpoint_state(log_dir, os.path.join(log_dir, os.path.basename(latest)))
+
+
 def evaluate_here(records, log_dir, log_eval):
   args = eval_flowers.build_parser().parse_args(eval_argv(records, log_dir, log_eval))
   return eval_flowers.evaluate(args)['accuracy']
@@ -91,7 +101,7 @@ def evaluate_here(records, log_dir, log_eval):
 def test_checkpoint_trained_here_resumes_and_evaluates_there(records, trained, tmp_path):
   python = other_python()
   log_dir = str(tmp_path / 'log')
-  shutil.copytree(trained['log_dir'], log_dir)
+  copy_latest_checkpoint(trained['log_dir'], log_dir)
   assert latest_step(log_dir) == 7 * STEPS_PER_EPOCH
 
   output = run_there(python, 'train_flowers.py', *train_argv(
