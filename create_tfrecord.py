@@ -18,7 +18,6 @@ finished.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import collections
 import glob
 import os
@@ -26,6 +25,7 @@ import random
 import sys
 from concurrent import futures
 
+import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 
@@ -99,7 +99,7 @@ def _try_load_photo(path, jpeg_quality):
   """load_photo, returning (None, reason) instead of raising for a bad file."""
   try:
     return load_photo(path, jpeg_quality), None
-  except Exception as e:  # pylint: disable=broad-except
+  except dataset_utils.BAD_PHOTO_ERRORS as e:
     # Pillow raises many types for bad data; each one just means "unreadable".
     return None, str(e) or type(e).__name__
 
@@ -317,9 +317,7 @@ def download_flowers(download_dir, url=FLOWERS_URL, timeout=DOWNLOAD_TIMEOUT):
 
 # ================ COMMAND LINE ================
 def build_parser():
-  p = argparse.ArgumentParser(
-      description=__doc__.split('\n\n')[0],
-      epilog='Errors are reported in one line on stderr, with exit status 1.')
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   p.add_argument('--photo_dir', default='',
                  help='folder with one sub-folder of photos per class (with --make_demo: '
                       'where the demo photos are drawn; default OUTPUT_DIR/demo_photos)')
@@ -389,23 +387,13 @@ def convert_from_flags(args):
 
 
 def run(args):
-  """The command: converts, then returns the exit code (errors: one line on stderr, 1)."""
-  try:
-    convert_from_flags(args)
-  except (DatasetError, DownloadError, OSError) as e:
-    print('error: %s' % e, file=sys.stderr)
-    return 1
-  except tf.errors.OpError as e:  # e.g. the TFRecord writer refused a path
-    print('error: %s' % e.message, file=sys.stderr)
-    return 1
-  except KeyboardInterrupt:
-    print('error: interrupted', file=sys.stderr)
-    return 130
+  """The command: converts, then returns the exit code."""
+  convert_from_flags(args)
   return 0
 
 
 def main(argv=None):
-  return run(build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

@@ -11,15 +11,14 @@ checkpoint when present.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import os
 import shutil
 import sys
 import time
 
+import cli  # first, before TensorFlow: it quiets TensorFlow's start-up logs
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import checkpoints
-import cli
 import create_tfrecord
 import demo_photos
 import eval_flowers
@@ -103,7 +102,7 @@ def run_demo(args):
 
 
 def build_parser():
-  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   p.add_argument('--work_dir', default='demo_run', help='everything the demo writes')
   p.add_argument('--photo_dir', default='',
                  help='class sub-folders of photos (default: ./flower_photos, else the demo set)')
@@ -129,7 +128,7 @@ def run(args):
 
 
 def main(argv=None):
-  return cli.report_errors(run, build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

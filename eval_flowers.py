@@ -11,19 +11,18 @@ and true names) and `confusion_matrix.png` to log_eval.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import math
 import os
 import sys
 import time
 
 import numpy as np
+import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 import checkpoints
-import cli
 import runtime
 import train_flowers
 from cli import UsageError
@@ -269,7 +268,7 @@ def run(args):
 
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
-  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   train_flowers.add_dataset_flags(p)
   p.add_argument('--log_dir', default=log_dir, help='training log folder to evaluate')
   p.add_argument('--log_eval', default=log_eval, help='evaluation summaries and pictures')
@@ -292,7 +291,7 @@ def build_parser():
 
 
 def main(argv=None):
-  return cli.report_errors(run, build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':
