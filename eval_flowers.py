@@ -22,6 +22,7 @@ import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+import atomic_files
 import checkpoints
 import runtime
 import train_flowers
@@ -191,7 +192,7 @@ def save_predictions(path, images, true_names, predicted_names):
     ax.set_title('Prediction: %s\nGround Truth: %s' % (guess, truth), fontsize=10,
                  color='green' if guess == truth else 'red')
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  atomic_files.save_figure(fig, path, dpi=80)  # no half-written picture
   plt.close(fig)
   return path
 
@@ -219,7 +220,7 @@ def save_confusion_matrix(path, confusion, names):
     ax.text(j, i, str(count), ha='center', va='center',
             color='white' if count > confusion.max() / 2.0 else 'black')
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  atomic_files.save_figure(fig, path, dpi=80)  # no half-written picture
   plt.close(fig)
   return path
 
