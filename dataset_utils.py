@@ -30,6 +30,9 @@ JPEG_QUALITY = 95
 # Lower-case extensions of the files treated as photos; Pillow decides the rest.
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpe', '.jpeg', '.jpg', '.png', '.ppm', '.tif', '.tiff',
                     '.webp')
+# Present in a dataset folder while (or when a crash interrupted) publishing a
+# converted set; readers refuse the folder meanwhile (see create_tfrecord.publish).
+PUBLISH_JOURNAL = '.publishing.json'
 # Marks the message of the in-graph label check, so commands can recognise it.
 BAD_LABEL_TAG = cli.BAD_LABEL_TAG
 
@@ -148,6 +151,14 @@ def _check_label_ids(labels, path):
     raise DatasetError('%s: ids must run from 0 to %d without gaps, but %d is missing '
                        '(and %d is there): number the classes 0, 1, 2, ...'
                        % (path, len(labels) - 1, missing[0], max(labels)))
+
+
+def check_published(dataset_dir):
+  """Raises DatasetError while dataset_dir holds a half-published set."""
+  if tf.io.gfile.exists(os.path.join(dataset_dir, PUBLISH_JOURNAL)):
+    raise DatasetError('%s holds a converted set whose publishing was interrupted: run '
+                       '`python create_tfrecord.py --finish_publish --output_dir %s` to '
+                       'complete it' % (dataset_dir, dataset_dir))
 
 
 # ================ READING PHOTOS ================
