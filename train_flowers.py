@@ -30,7 +30,8 @@ import inception_preprocessing
 import runtime
 from cli import UsageError
 from dataset_utils import SPLITS
-from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
+from inception_resnet_v2 import (inception_resnet_v2, inception_resnet_v2_arg_scope,
+                                 smallest_input_size)
 
 # ================ DATASET INFORMATION ================
 # Where the TFRecord files (and the labels.txt the converter writes) are.
@@ -145,6 +146,10 @@ def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=No
   if split_name not in SPLITS:
     raise ValueError('split_name %r is not recognised: use train or validation'
                      % (split_name,))
+  if '%s' not in file_pattern:
+    raise UsageError('--file_pattern %s has no %%s for the split name: e.g. flowers_%%s_*.tfrecord'
+                     % file_pattern)
+  dataset_utils.check_published(dataset_dir)
   pattern = os.path.join(dataset_dir, file_pattern % split_name)
   files = sorted(tf.gfile.Glob(pattern))
   if not files:
@@ -229,6 +234,11 @@ def steps_per_epoch(num_samples, batch_size):
 # ================ MODEL ================
 def build_model(images, num_classes, is_training, batch_norm_decay=batch_norm_decay):
   """Inception-ResNet-V2 under its arg_scope; returns (logits, end_points)."""
+  smallest = smallest_input_size(create_aux_logits=True)
+  if min(images.shape.as_list()[1:3]) < smallest:
+    raise UsageError('--image_size %d is below %d, the smallest input Inception-ResNet-V2 '
+                     '(with its auxiliary head) takes: pass --image_size %d or more'
+                     % (min(images.shape.as_list()[1:3]), smallest, smallest))
   with slim.arg_scope(inception_resnet_v2_arg_scope(batch_norm_decay=batch_norm_decay)):
     return inception_resnet_v2(images, num_classes=num_classes, is_training=is_training)
 
