@@ -76,15 +76,29 @@ def train_args(args, records, log_dir):
   return train_flowers.build_parser().parse_args(argv)
 
 
+def remove_old_log(folder):
+  """Deletes a log folder of an earlier demo; it must not be resumed silently."""
+  try:
+    shutil.rmtree(folder)
+  except FileNotFoundError:
+    pass
+  except OSError as e:
+    raise cli.UsageError('cannot remove the old demo log %s (%s): delete it by hand or pass '
+                         'another --work_dir' % (folder, e.strerror or e))
+  if os.path.exists(folder):
+    raise cli.UsageError('the old demo log %s is still there: delete it by hand or pass '
+                         'another --work_dir' % folder)
+
+
 def run_demo(args):
   """Runs the demo; returns the evaluation results."""
   start = time.time()
-  records = prepare_records(args)
   log_dir = os.path.join(args.work_dir, 'log')
   log_eval = os.path.join(args.work_dir, 'log_eval')
   # A demo starts over: an old log_dir would be resumed, not trained.
   for folder in (log_dir, log_eval):
-    shutil.rmtree(folder, ignore_errors=True)
+    remove_old_log(folder)
+  records = prepare_records(args)
 
   trained = train_flowers.train(train_args(args, records, log_dir))
   result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(

@@ -44,6 +44,8 @@ checkpoint_file = ''
 image_size = train_flowers.image_size
 # How many images of the last batch the picture shows.
 num_images_shown = 10
+# None: a new random seed each run; it matters only for weights that are not restored.
+seed = None
 
 
 def resolve_checkpoint(args):
@@ -74,6 +76,7 @@ def resolve_checkpoint(args):
 
 def build_eval_graph(args):
   """Builds the evaluation graph; returns a dict of the tensors eval runs."""
+  tf.set_random_seed(args.seed)  # the un-restored weights of the baselines
   dataset = get_split('validation', args.dataset_dir, args.file_pattern, args.labels_file)
   with tf.device(runtime.INPUT_DEVICE):
     images, raw_images, labels = load_batch(dataset, args.batch_size, args.image_size,
@@ -285,6 +288,11 @@ def build_parser():
   baselines.add_argument('--imagenet_baseline', action='store_true',
                          help='ImageNet weights with the new heads at their initial values')
   train_flowers.add_imagenet_flags(p, ', for --imagenet_baseline')
+  p.add_argument('--seed', type=int, default=seed,
+                 help='the same seed gives the same initial weights for --clean_baseline and '
+                      "for --imagenet_baseline's new heads; the batching threads still vary "
+                      'the batch order, and so the images predictions.png shows '
+                      '(default: a new seed each run)')
   p.add_argument('--show', action='store_true',
                  help='also show the pictures on screen, when there is a display')
   runtime.add_runtime_flags(p)

@@ -67,6 +67,8 @@ trainable_scopes = ''  # empty: train every variable
 batch_norm_decay = 0.9997
 summary_every_n_steps = 10
 save_interval_secs = 600
+# None: a new random seed each run (see the --seed help for what a seed fixes).
+seed = None
 
 
 # ================ DATASET LOADING ================
@@ -285,6 +287,7 @@ def build_training_graph(args):
     A TrainGraph with dataset, steps_per_epoch, train_op, global_step, lr,
     accuracy, metrics_op, summary_op and variables_to_restore.
   """
+  tf.set_random_seed(args.seed)  # initial weights and distortions; None: random
   # Data: one shuffled, distorted batch per step.
   dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
   with tf.device(runtime.INPUT_DEVICE):
@@ -483,6 +486,11 @@ def build_parser():
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
   p.add_argument('--summary_every_n_steps', type=cli.positive_int, default=summary_every_n_steps)
   p.add_argument('--save_interval_secs', type=cli.positive_int, default=save_interval_secs)
+  p.add_argument('--seed', type=int, default=seed,
+                 help='the same seed gives the same initial weights and the same sequence '
+                      'of random distortions; the input queues still read and batch on '
+                      'several threads, so which photo meets which distortion and the '
+                      'batch order vary from run to run (default: a new seed each run)')
   p.add_argument('--from_scratch', action='store_true',
                  help='restore nothing: the "clean" baseline')
   p.add_argument('--download_checkpoint', action='store_true',
