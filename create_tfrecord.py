@@ -81,6 +81,9 @@ def list_photos(photo_dir):
     raise DatasetError('%s has no class sub-folders: put the photos of each class in a '
                        'sub-folder named after the class, e.g. %s'
                        % (photo_dir, os.path.join(photo_dir, 'daisy', '*.jpg')))
+  if len(class_names) < 2:
+    raise DatasetError('%s has only one class sub-folder, %s: a classifier needs at least '
+                       'two classes (one sub-folder each)' % (photo_dir, class_names[0]))
   photos, ignored = [], []
   for class_id, name in enumerate(class_names):
     folder = os.path.join(photo_dir, name)

@@ -151,6 +151,10 @@ def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=No
   if '%s' not in file_pattern:
     raise UsageError('--file_pattern %s has no %%s for the split name: e.g. flowers_%%s_*.tfrecord'
                      % file_pattern)
+  if not tf.io.gfile.isdir(dataset_dir):
+    raise UsageError('--dataset_dir %s does not exist: create the TFRecords with `python '
+                     'create_tfrecord.py --photo_dir PHOTOS --output_dir %s` (or '
+                     '--download_flowers)' % (dataset_dir, dataset_dir))
   dataset_utils.check_published(dataset_dir)
   pattern = os.path.join(dataset_dir, file_pattern % split_name)
   files = sorted(tf.gfile.Glob(pattern))

@@ -129,10 +129,11 @@ def test_class_folder_with_only_broken_images_is_an_error_and_writes_nothing(tmp
 
 
 def test_validation_size_must_leave_training_images(tmp_path):
-  root = tmp_path / 'photos' / 'only'
-  root.mkdir(parents=True)
-  for i in range(4):
-    (root / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes())
+  for name in ('one', 'two'):
+    root = tmp_path / 'photos' / name
+    root.mkdir(parents=True)
+    for i in range(2):
+      (root / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes())
   with pytest.raises(ValueError, match='validation_size 4 leaves no training images'):
     create_tfrecord.convert_dataset(str(root.parent), str(tmp_path / 'out'), validation_size=4)
 
