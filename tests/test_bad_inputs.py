@@ -20,6 +20,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 from PIL import Image
 
+import cli
 import create_tfrecord
 import dataset_utils
 import demo
@@ -226,14 +227,25 @@ def test_no_labels_txt_is_an_error_not_the_flowers_list(records, tmp_path, capsy
 
 def test_label_at_or_above_num_classes(records, tmp_path, capsys):
   # The CLI branch of the in-graph label check: one class named, labels 0 and 1 stored.
+  # The commands' own input pipeline under a plain queue session: under the
+  # Supervisor the same error waits out its 120 s stop grace period.
   labels = tmp_path / 'one_class.txt'
   labels.write_text('0:blue\n')
-  log_eval = tmp_path / 'log_eval'
-  assert_one_error(eval_main(records, log_eval, '--clean_baseline', '--labels_file',
-                             str(labels)),
-                   capsys.readouterr().err, dataset_utils.BAD_LABEL_TAG, records,
-                   '--labels_file')
-  assert not [n for n in os.listdir(str(log_eval)) if n.endswith('.png')]
+  args = eval_flowers.build_parser().parse_args(
+      ['--dataset_dir', records, '--labels_file', str(labels)])
+
+  def read_every_batch(args):
+    with tf.Graph().as_default():
+      dataset = train_flowers.get_split('validation', args.dataset_dir, args.file_pattern,
+                                        args.labels_file)
+      _, _, batch = train_flowers.load_batch(dataset, 4, 32, 32, is_training=False,
+                                             num_epochs=1)
+      with train_flowers.queue_session() as sess:
+        while True:
+          sess.run(batch)
+
+  assert_one_error(cli.report_errors(read_every_batch, args), capsys.readouterr().err,
+                   dataset_utils.BAD_LABEL_TAG, records, '--labels_file')
 
 
 # ---------------------------------------------------------------- checkpoints and logs
