@@ -7,13 +7,18 @@ a crash never leaves a finished-looking but partial file.
 """
 from __future__ import absolute_import, division, print_function
 
+import io
 import os
+import uuid
 
 
 def temp_name(path):
-  """A temporary name beside `path`: it matches no `*.tfrecord` or labels.txt pattern,
-  and is unique to this process."""
-  return '%s.tmp-%d' % (path, os.getpid())
+  """A new temporary name beside `path`, unique to this call (process id + random part).
+
+  It matches no `*.tfrecord`, `*.png`, `*.jpg` or labels.txt pattern, so readers
+  never pick it up.
+  """
+  return '%s.tmp-%d-%s' % (path, os.getpid(), uuid.uuid4().hex[:12])
 
 
 def remove_quietly(path):
@@ -25,11 +30,33 @@ def remove_quietly(path):
 
 
 def write_atomically(path, data):
-  """Writes bytes to `path` through a temporary file, so readers see all or nothing."""
+  """Writes bytes to `path` through a temporary file, so readers see all or nothing.
+
+  Raises:
+    OSError: naming `path` (not the temporary), e.g. for a full disk.
+  """
   temp = temp_name(path)
   try:
     with open(temp, 'wb') as f:
       f.write(data)
     os.replace(temp, path)
+  except OSError as e:
+    raise OSError(e.errno, e.strerror, path)
   finally:
     remove_quietly(temp)
+
+
+def save_figure(fig, path, **kwargs):
+  """Saves a matplotlib figure as PNG atomically; returns path."""
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format='png', **kwargs)
+  write_atomically(path, buffer.getvalue())
+  return path
+
+
+def save_image(image, path, image_format, **kwargs):
+  """Saves a Pillow image atomically; returns path."""
+  buffer = io.BytesIO()
+  image.save(buffer, image_format, **kwargs)
+  write_atomically(path, buffer.getvalue())
+  return path

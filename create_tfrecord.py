@@ -12,27 +12,31 @@ labels.txt (`0:daisy` ...) next to them:
 
 (`python dataset_utils.py ...` runs this too.) Every photo is decoded once on
 the way in, so a broken file is reported here (and skipped) rather than
-stopping a training run hours later. Files are written under temporary names
-and renamed when complete: an interrupted run never leaves a file that looks
-finished.
+stopping a training run hours later. A converted set is published as a whole
+(see `publish`): a crash leaves either the old set or the new one.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import collections
+import contextlib
+import fcntl
 import glob
+import json
 import os
 import random
+import shutil
 import sys
+import tempfile
 from concurrent import futures
 
+import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 
 import atomic_files
 import dataset_utils
-from dataset_utils import (IMAGE_EXTENSIONS, JPEG_QUALITY, LABELS_FILENAME, SPLITS,
-                           DatasetError, image_to_tfexample, load_photo, shard_path)
+from dataset_utils import (IMAGE_EXTENSIONS, JPEG_QUALITY, LABELS_FILENAME, PUBLISH_JOURNAL,
+                           SPLITS, DatasetError, image_to_tfexample, load_photo, shard_path)
 from demo_photos import DEMO_IMAGES_PER_CLASS, DEMO_VALIDATION_SIZE, make_demo_photos
 from downloads import (DOWNLOAD_TIMEOUT, ArchiveError, DownloadError, ProgressBar,
                        download_and_extract)
@@ -48,6 +52,8 @@ RANDOM_SEED = 0
 FILE_PREFIX = 'flowers'
 # Decoding is most of the work; Pillow releases the GIL while it decodes.
 NUM_THREADS = min(8, os.cpu_count() or 1)
+# Hidden folders inside --output_dir where a conversion is written before it is published.
+STAGING_PREFIX = '.staging-'
 
 
 # ================ LISTING PHOTOS ================
@@ -75,6 +81,9 @@ def list_photos(photo_dir):
     raise DatasetError('%s has no class sub-folders: put the photos of each class in a '
                        'sub-folder named after the class, e.g. %s'
                        % (photo_dir, os.path.join(photo_dir, 'daisy', '*.jpg')))
+  if len(class_names) < 2:
+    raise DatasetError('%s has only one class sub-folder, %s: a classifier needs at least '
+                       'two classes (one sub-folder each)' % (photo_dir, class_names[0]))
   photos, ignored = [], []
   for class_id, name in enumerate(class_names):
     folder = os.path.join(photo_dir, name)
@@ -99,7 +108,7 @@ def _try_load_photo(path, jpeg_quality):
   """load_photo, returning (None, reason) instead of raising for a bad file."""
   try:
     return load_photo(path, jpeg_quality), None
-  except Exception as e:  # pylint: disable=broad-except
+  except dataset_utils.BAD_PHOTO_ERRORS as e:
     # Pillow raises many types for bad data; each one just means "unreadable".
     return None, str(e) or type(e).__name__
 
@@ -149,9 +158,11 @@ def _check_outputs(output_dir, file_prefix, labels_data, overwrite):
 
 def _check_sizes(num_photos, validation_size, num_shards):
   if num_shards < 1:
-    raise DatasetError('num_shards must be at least 1, not %d' % num_shards)
-  if validation_size < 0:
-    raise DatasetError('validation_size must not be negative, not %d' % validation_size)
+    raise DatasetError('--num_shards must be at least 1, not %d' % num_shards)
+  if validation_size < 1:
+    # An empty validation split would only fail later, in eval_flowers.py.
+    raise DatasetError('--validation_size must be at least 1 (eval_flowers.py evaluates '
+                       'on the validation photos), not %d' % validation_size)
   if validation_size >= num_photos:
     raise DatasetError('validation_size %d leaves no training images: there are only %d '
                        'readable photos; pass a smaller --validation_size'
@@ -208,6 +219,125 @@ def _print_summary(summary, photo_dir, output_dir, num_shards, max_listed=50):
         print('  ... and %d more' % (len(rows) - max_listed))
 
 
+# ================ PUBLISHING ================
+def publish(output_dir, staging, names, stale):
+  """Moves a converted set from its staging folder into output_dir, as a whole.
+
+  Readers glob the shards in output_dir and read its labels.txt, and a rename
+  replaces one file at a time, so a set is published in steps:
+
+  1. The converter writes every file into a hidden staging folder inside
+     output_dir (no reader looks there; same file system, so renames are atomic).
+  2. Commit: the journal PUBLISH_JOURNAL, listing the old shards to remove and
+     the staged files to move, appears atomically. Before it exists the old set
+     is untouched; from then on the new set is decided.
+  3. Old shards the new set does not replace are removed; the staged files are
+     renamed into place, labels.txt last.
+  4. The journal goes, then the staging folder.
+
+  A crash before step 2 leaves the old set (and a staging folder the next run
+  deletes). A crash after it leaves the journal: readers (`get_split`) refuse
+  the folder, and the next converter run on it, or `--finish_publish`, redoes
+  steps 3-4 (`finish_publish`), which are safe to repeat.
+
+  Args:
+    output_dir: the dataset folder.
+    staging: the staging folder inside it, holding `names`.
+    names: the file names of the new set.
+    stale: paths of old files to remove that `names` does not replace.
+  """
+  journal = {'staging': os.path.basename(staging),
+             'remove': sorted(set(os.path.basename(p) for p in stale) - set(names)),
+             'move': sorted(names, key=lambda n: n == LABELS_FILENAME)}
+  atomic_files.write_atomically(os.path.join(output_dir, PUBLISH_JOURNAL),
+                                json.dumps(journal, indent=1).encode('utf-8'))
+  _apply_journal(output_dir, journal)
+
+
+def _apply_journal(output_dir, journal):
+  """Steps 3-4 of `publish`; every step can be repeated after a crash."""
+  staging = os.path.join(output_dir, journal['staging'])
+  for name in journal['remove']:
+    try:
+      os.remove(os.path.join(output_dir, name))
+    except FileNotFoundError:
+      pass  # removed before a crash
+  for name in journal['move']:
+    staged, final = os.path.join(staging, name), os.path.join(output_dir, name)
+    if os.path.exists(staged):
+      os.replace(staged, final)
+    elif not os.path.exists(final):
+      raise DatasetError('%s is missing from both %s and %s: the set cannot be completed; '
+                         'convert the photos again with --overwrite' % (name, staging, output_dir))
+  os.remove(os.path.join(output_dir, PUBLISH_JOURNAL))
+  shutil.rmtree(staging)
+
+
+def finish_publish(output_dir):
+  """Completes a publish a crash interrupted (see `publish`); True when there was one."""
+  path = os.path.join(output_dir, PUBLISH_JOURNAL)
+  if not os.path.exists(path):
+    return False
+  try:
+    with open(path, 'rb') as f:
+      journal = json.loads(f.read().decode('utf-8'))
+    journal = {key: journal[key] for key in ('staging', 'remove', 'move')}
+  except (ValueError, KeyError, TypeError):
+    raise DatasetError('%s is damaged: delete it and convert the photos again with '
+                       '--overwrite' % path)
+  _apply_journal(output_dir, journal)
+  return True
+
+
+def _remove_stale_staging(output_dir):
+  """Deletes the staging folders of runs that crashed before committing."""
+  for path in glob.glob(os.path.join(glob.escape(output_dir), STAGING_PREFIX + '*')):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _output_lock(output_dir):
+  """Holds an exclusive lock on output_dir, so that two converters cannot race.
+
+  The lock (flock on the folder itself) goes with the process, even after kill -9.
+  """
+  fd = os.open(output_dir, os.O_RDONLY)
+  try:
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      raise DatasetError('another create_tfrecord.py is writing to %s: wait for it to '
+                         'finish, or choose another --output_dir' % output_dir)
+    yield
+  finally:
+    os.close(fd)
+
+
+def _write_staged_set(photos, staging, class_names, labels_data, validation_size,
+                      num_shards, file_prefix, jpeg_quality, num_threads, photo_dir):
+  """Writes the shards and labels.txt into the staging folder and checks them.
+
+  Returns:
+    (skipped, counts, reencoded, file names), as `_write_records` plus the names.
+  """
+  finals = {split: [shard_path(staging, file_prefix, split, i, num_shards)
+                    for i in range(num_shards)] for split in SPLITS}
+  writers = {split: [] for split in SPLITS}
+  try:
+    for split in SPLITS:
+      writers[split] = [tf.io.TFRecordWriter(path) for path in finals[split]]
+    skipped, counts, reencoded = _write_records(photos, validation_size, writers,
+                                                jpeg_quality, num_threads)
+  finally:
+    for writer in writers['train'] + writers['validation']:
+      writer.close()
+  _check_classes(class_names, counts, photo_dir)
+  _check_sizes(len(photos) - len(skipped), validation_size, num_shards)
+  atomic_files.write_atomically(os.path.join(staging, LABELS_FILENAME), labels_data)
+  names = [os.path.basename(p) for split in SPLITS for p in finals[split]]
+  return skipped, counts, reencoded, names + [LABELS_FILENAME]
+
+
 def convert_dataset(photo_dir, output_dir, validation_size=VALIDATION_SIZE,
                     num_shards=NUM_SHARDS, random_seed=RANDOM_SEED, file_prefix=FILE_PREFIX,
                     overwrite=False, jpeg_quality=JPEG_QUALITY, num_threads=NUM_THREADS,
@@ -218,7 +348,8 @@ def convert_dataset(photo_dir, output_dir, validation_size=VALIDATION_SIZE,
   with `random_seed` and the first `validation_size` readable photos become the
   validation split (as in TF-slim); records go round-robin over each split's
   shards. Unreadable files are skipped and listed at the end. Shards and
-  labels.txt appear in `output_dir` only once all of them are complete.
+  labels.txt appear in `output_dir` together, once all of them are complete
+  (see `publish`). A publish an earlier crash left unfinished is completed first.
 
   Args:
     photo_dir: folder with one sub-folder of photos per class.
@@ -238,47 +369,36 @@ def convert_dataset(photo_dir, output_dir, validation_size=VALIDATION_SIZE,
 
   Raises:
     DatasetError: bad folder layout, a class without a readable photo, a
-      validation_size that leaves no training photos, or outputs that exist.
+      validation_size that leaves no training photos, outputs that exist, or
+      another converter writing to output_dir.
   """
   class_names, photos, ignored = list_photos(photo_dir)
   _check_sizes(len(photos), validation_size, num_shards)
   labels_data = dataset_utils.label_file_bytes(dict(enumerate(class_names)))
-  stale = _check_outputs(output_dir, file_prefix, labels_data, overwrite)
   os.makedirs(output_dir, exist_ok=True)
-  random.Random(random_seed).shuffle(photos)
-
-  finals = {split: [shard_path(output_dir, file_prefix, split, i, num_shards)
-                    for i in range(num_shards)] for split in SPLITS}
-  temps = [atomic_files.temp_name(path) for split in SPLITS for path in finals[split]]
-  writers = {split: [] for split in SPLITS}
-  try:
-    for split in SPLITS:
-      writers[split] = [tf.io.TFRecordWriter(atomic_files.temp_name(path))
-                        for path in finals[split]]
-    skipped, counts, reencoded = _write_records(photos, validation_size, writers,
-                                                jpeg_quality, num_threads)
-    for writer in writers['train'] + writers['validation']:
-      writer.close()
-    _check_classes(class_names, counts, photo_dir)
-    _check_sizes(len(photos) - len(skipped), validation_size, num_shards)
-    # Publish: old shards go first, so readers never mix two conversions.
-    for path in stale:
-      os.remove(path)
-    for path in finals['train'] + finals['validation']:
-      os.replace(atomic_files.temp_name(path), path)
-    atomic_files.write_atomically(os.path.join(output_dir, LABELS_FILENAME), labels_data)
-  except BaseException:
-    for writer in writers['train'] + writers['validation']:
-      writer.close()
-    for temp in temps:
-      atomic_files.remove_quietly(temp)
-    raise
+  with _output_lock(output_dir):
+    if finish_publish(output_dir) and verbose:
+      print('Finished publishing the set an interrupted run left in %s.' % output_dir)
+    _remove_stale_staging(output_dir)
+    stale = _check_outputs(output_dir, file_prefix, labels_data, overwrite)
+    random.Random(random_seed).shuffle(photos)
+    # mkdtemp: a name unique beyond the process id.
+    staging = tempfile.mkdtemp(prefix='%s%d-' % (STAGING_PREFIX, os.getpid()), dir=output_dir)
+    try:
+      skipped, counts, reencoded, names = _write_staged_set(
+          photos, staging, class_names, labels_data, validation_size, num_shards,
+          file_prefix, jpeg_quality, num_threads, photo_dir)
+      publish(output_dir, staging, names, stale)
+    except BaseException:
+      if not os.path.exists(os.path.join(output_dir, PUBLISH_JOURNAL)):
+        shutil.rmtree(staging, ignore_errors=True)  # not committed: the old set stands
+      raise
 
   summary = {
       'class_names': class_names,
       'train': sum(counts['train', c] for c in range(len(class_names))),
       'validation': sum(counts['validation', c] for c in range(len(class_names))),
-      'files': finals['train'] + finals['validation'],
+      'files': [os.path.join(output_dir, n) for n in names if n != LABELS_FILENAME],
       'skipped': skipped,
       'ignored': ignored,
       'reencoded': reencoded,
@@ -317,9 +437,7 @@ def download_flowers(download_dir, url=FLOWERS_URL, timeout=DOWNLOAD_TIMEOUT):
 
 # ================ COMMAND LINE ================
 def build_parser():
-  p = argparse.ArgumentParser(
-      description=__doc__.split('\n\n')[0],
-      epilog='Errors are reported in one line on stderr, with exit status 1.')
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   p.add_argument('--photo_dir', default='',
                  help='folder with one sub-folder of photos per class (with --make_demo: '
                       'where the demo photos are drawn; default OUTPUT_DIR/demo_photos)')
@@ -330,9 +448,9 @@ def build_parser():
                       '--make_demo)' % (VALIDATION_SIZE, DEMO_VALIDATION_SIZE))
   p.add_argument('--num_shards', type=int, default=NUM_SHARDS,
                  help='TFRecord files per split (default: %(default)s)')
-  p.add_argument('--random_seed', type=int, default=RANDOM_SEED,
-                 help='seed of the shuffle that picks the validation photos '
-                      '(default: %(default)s)')
+  p.add_argument('--random_seed', '--seed', type=int, default=RANDOM_SEED,
+                 help='seed of the shuffle that picks the validation photos: the same '
+                      'seed and photos give the same split and shards (default: %(default)s)')
   p.add_argument('--file_prefix', default=FILE_PREFIX,
                  help='shards are PREFIX_train_00000-of-00005.tfrecord ... '
                       '(default: %(default)s)')
@@ -351,6 +469,9 @@ def build_parser():
                       '(default: OUTPUT_DIR)')
   p.add_argument('--download_timeout', type=float, default=DOWNLOAD_TIMEOUT,
                  help='seconds to wait for the server (default: %(default)s)')
+  p.add_argument('--finish_publish', action='store_true',
+                 help='only complete the publishing of a set that a crash interrupted in '
+                      'OUTPUT_DIR (any conversion into OUTPUT_DIR does that first)')
   p.add_argument('--make_demo', action='store_true',
                  help='draw the embedded demo photo set into --photo_dir, then convert it')
   p.add_argument('--demo_images_per_class', type=int, default=DEMO_IMAGES_PER_CLASS,
@@ -360,6 +481,14 @@ def build_parser():
 
 def convert_from_flags(args):
   """Converts the photos the flags ask for; returns convert_dataset's summary."""
+  if args.finish_publish:
+    if not os.path.isdir(args.output_dir):
+      raise DatasetError('--output_dir %s does not exist' % args.output_dir)
+    with _output_lock(args.output_dir):
+      done = finish_publish(args.output_dir)
+    print('Finished publishing the set in %s.' % args.output_dir if done else
+          'Nothing to finish: %s holds no interrupted publish.' % args.output_dir)
+    return None
   if args.make_demo and args.download_flowers:
     raise DatasetError('pass either --make_demo or --download_flowers, not both')
   validation_size = args.validation_size
@@ -389,23 +518,13 @@ def convert_from_flags(args):
 
 
 def run(args):
-  """The command: converts, then returns the exit code (errors: one line on stderr, 1)."""
-  try:
-    convert_from_flags(args)
-  except (DatasetError, DownloadError, OSError) as e:
-    print('error: %s' % e, file=sys.stderr)
-    return 1
-  except tf.errors.OpError as e:  # e.g. the TFRecord writer refused a path
-    print('error: %s' % e.message, file=sys.stderr)
-    return 1
-  except KeyboardInterrupt:
-    print('error: interrupted', file=sys.stderr)
-    return 130
+  """The command: converts, then returns the exit code."""
+  convert_from_flags(args)
   return 0
 
 
 def main(argv=None):
-  return run(build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

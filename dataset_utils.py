@@ -9,8 +9,11 @@ from __future__ import absolute_import, division, print_function
 
 import io
 import os
+import struct
 import sys
+import zlib
 
+import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
 import numpy as np
 from PIL import Image
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
@@ -27,8 +30,11 @@ JPEG_QUALITY = 95
 # Lower-case extensions of the files treated as photos; Pillow decides the rest.
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpe', '.jpeg', '.jpg', '.png', '.ppm', '.tif', '.tiff',
                     '.webp')
+# Present in a dataset folder while (or when a crash interrupted) publishing a
+# converted set; readers refuse the folder meanwhile (see create_tfrecord.publish).
+PUBLISH_JOURNAL = '.publishing.json'
 # Marks the message of the in-graph label check, so commands can recognise it.
-BAD_LABEL_TAG = 'label outside labels.txt'
+BAD_LABEL_TAG = cli.BAD_LABEL_TAG
 
 
 class DatasetError(ValueError):
@@ -104,16 +110,18 @@ def read_label_file(dataset_dir, filename=LABELS_FILENAME):
     filename: the label file's name.
 
   Returns:
-    {int id: class name}.
+    {int id: class name}, with ids 0 .. N-1.
 
   Raises:
     DatasetError (a ValueError): naming the file and line of a malformed line
-      or a repeated id.
+      or a repeated id, or naming the file when it is missing, empty or its
+      ids have gaps.
   """
   path = os.path.join(dataset_dir, filename)
-  # Local files through open(): a missing one raises FileNotFoundError, not a TF error.
-  opener = tf.io.gfile.GFile if '://' in path else open
-  with opener(path, 'rb') as f:
+  if not tf.io.gfile.exists(path):
+    raise DatasetError('label file %s not found: create it with create_tfrecord.py or '
+                       'pass --labels_file' % path)
+  with tf.io.gfile.GFile(path, 'rb') as f:
     text = f.read().decode('utf-8-sig')  # -sig: a byte-order mark from Windows editors
   labels = {}
   for number, line in enumerate(text.splitlines(), 1):
@@ -130,7 +138,27 @@ def read_label_file(dataset_dir, filename=LABELS_FILENAME):
     if label in labels:
       raise DatasetError('%s line %d: id %d appears twice' % (path, number, label))
     labels[label] = name.strip()
+  _check_label_ids(labels, path)
   return labels
+
+
+def _check_label_ids(labels, path):
+  """Ids must be 0 .. N-1: the model has N outputs and names output i by id i."""
+  if not labels:
+    raise DatasetError("%s holds no labels: expected one 'id:name' line a class" % path)
+  missing = sorted(set(range(len(labels))) - set(labels))
+  if missing:
+    raise DatasetError('%s: ids must run from 0 to %d without gaps, but %d is missing '
+                       '(and %d is there): number the classes 0, 1, 2, ...'
+                       % (path, len(labels) - 1, missing[0], max(labels)))
+
+
+def check_published(dataset_dir):
+  """Raises DatasetError while dataset_dir holds a half-published set."""
+  if tf.io.gfile.exists(os.path.join(dataset_dir, PUBLISH_JOURNAL)):
+    raise DatasetError('%s holds a converted set whose publishing was interrupted: run '
+                       '`python create_tfrecord.py --finish_publish --output_dir %s` to '
+                       'complete it' % (dataset_dir, dataset_dir))
 
 
 # ================ READING PHOTOS ================
@@ -157,6 +185,13 @@ def encode_jpeg(image, quality=JPEG_QUALITY):
   return buffer.getvalue()
 
 
+# What Pillow raises for a file it cannot decode (UnidentifiedImageError and
+# DecompressionBombError included). Programming errors (TypeError,
+# AttributeError, ...) and MemoryError are not among them: they are no bad photo.
+BAD_PHOTO_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError,
+                    struct.error, zlib.error, Image.DecompressionBombError)
+
+
 def load_photo(path, jpeg_quality=JPEG_QUALITY):
   """Reads one photo, decodes it fully, and returns what its record stores.
 
@@ -172,8 +207,8 @@ def load_photo(path, jpeg_quality=JPEG_QUALITY):
     (jpeg_bytes, height, width, reencoded).
 
   Raises:
-    Whatever Pillow raises for a file it cannot decode (OSError, SyntaxError,
-    ValueError, ...), and ValueError for an empty file.
+    One of BAD_PHOTO_ERRORS for a file that cannot be read or decoded
+    (ValueError for an empty file).
   """
   with open(path, 'rb') as f:
     data = f.read()

@@ -11,15 +11,14 @@ checkpoint when present.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import os
 import shutil
 import sys
 import time
 
+import cli  # first, before TensorFlow: it quiets TensorFlow's start-up logs
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import checkpoints
-import cli
 import create_tfrecord
 import demo_photos
 import eval_flowers
@@ -77,15 +76,29 @@ def train_args(args, records, log_dir):
   return train_flowers.build_parser().parse_args(argv)
 
 
+def remove_old_log(folder):
+  """Deletes a log folder of an earlier demo; it must not be resumed silently."""
+  try:
+    shutil.rmtree(folder)
+  except FileNotFoundError:
+    pass
+  except OSError as e:
+    raise cli.UsageError('cannot remove the old demo log %s (%s): delete it by hand or pass '
+                         'another --work_dir' % (folder, e.strerror or e))
+  if os.path.exists(folder):
+    raise cli.UsageError('the old demo log %s is still there: delete it by hand or pass '
+                         'another --work_dir' % folder)
+
+
 def run_demo(args):
   """Runs the demo; returns the evaluation results."""
   start = time.time()
-  records = prepare_records(args)
   log_dir = os.path.join(args.work_dir, 'log')
   log_eval = os.path.join(args.work_dir, 'log_eval')
   # A demo starts over: an old log_dir would be resumed, not trained.
   for folder in (log_dir, log_eval):
-    shutil.rmtree(folder, ignore_errors=True)
+    remove_old_log(folder)
+  records = prepare_records(args)
 
   trained = train_flowers.train(train_args(args, records, log_dir))
   result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
@@ -103,7 +116,7 @@ def run_demo(args):
 
 
 def build_parser():
-  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   p.add_argument('--work_dir', default='demo_run', help='everything the demo writes')
   p.add_argument('--photo_dir', default='',
                  help='class sub-folders of photos (default: ./flower_photos, else the demo set)')
@@ -129,7 +142,7 @@ def run(args):
 
 
 def main(argv=None):
-  return cli.report_errors(run, build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+import atomic_files
 from dataset_utils import FLOWERS_CLASSES, DatasetError
 
 # 5 x 40 small drawn photos, 50 held out for validation.
@@ -231,6 +232,6 @@ def make_demo_photos(output_dir, images_per_class=DEMO_IMAGES_PER_CLASS,
     for index in range(images_per_class):
       rng = np.random.RandomState([seed, class_id, index])
       image = draw_demo_photo(name, rng, image_size)
-      image.save(os.path.join(folder, 'demo_%s_%04d.jpg' % (name, index)), 'JPEG',
-                 quality=int(rng.randint(80, 96)))
+      atomic_files.save_image(image, os.path.join(folder, 'demo_%s_%04d.jpg' % (name, index)),
+                              'JPEG', quality=int(rng.randint(80, 96)))
   return output_dir

@@ -11,19 +11,19 @@ and true names) and `confusion_matrix.png` to log_eval.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import math
 import os
 import sys
 import time
 
 import numpy as np
+import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+import atomic_files
 import checkpoints
-import cli
 import runtime
 import train_flowers
 from cli import UsageError
@@ -44,6 +44,8 @@ checkpoint_file = ''
 image_size = train_flowers.image_size
 # How many images of the last batch the picture shows.
 num_images_shown = 10
+# None: a new random seed each run; it matters only for weights that are not restored.
+seed = None
 
 
 def resolve_checkpoint(args):
@@ -74,6 +76,7 @@ def resolve_checkpoint(args):
 
 def build_eval_graph(args):
   """Builds the evaluation graph; returns a dict of the tensors eval runs."""
+  tf.set_random_seed(args.seed)  # the un-restored weights of the baselines
   dataset = get_split('validation', args.dataset_dir, args.file_pattern, args.labels_file)
   with tf.device(runtime.INPUT_DEVICE):
     images, raw_images, labels = load_batch(dataset, args.batch_size, args.image_size,
@@ -192,7 +195,7 @@ def save_predictions(path, images, true_names, predicted_names):
     ax.set_title('Prediction: %s\nGround Truth: %s' % (guess, truth), fontsize=10,
                  color='green' if guess == truth else 'red')
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  atomic_files.save_figure(fig, path, dpi=80)  # no half-written picture
   plt.close(fig)
   return path
 
@@ -220,7 +223,7 @@ def save_confusion_matrix(path, confusion, names):
     ax.text(j, i, str(count), ha='center', va='center',
             color='white' if count > confusion.max() / 2.0 else 'black')
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  atomic_files.save_figure(fig, path, dpi=80)  # no half-written picture
   plt.close(fig)
   return path
 
@@ -269,7 +272,7 @@ def run(args):
 
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
-  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   train_flowers.add_dataset_flags(p)
   p.add_argument('--log_dir', default=log_dir, help='training log folder to evaluate')
   p.add_argument('--log_eval', default=log_eval, help='evaluation summaries and pictures')
@@ -285,6 +288,11 @@ def build_parser():
   baselines.add_argument('--imagenet_baseline', action='store_true',
                          help='ImageNet weights with the new heads at their initial values')
   train_flowers.add_imagenet_flags(p, ', for --imagenet_baseline')
+  p.add_argument('--seed', type=int, default=seed,
+                 help='the same seed gives the same initial weights for --clean_baseline and '
+                      "for --imagenet_baseline's new heads; the batching threads still vary "
+                      'the batch order, and so the images predictions.png shows '
+                      '(default: a new seed each run)')
   p.add_argument('--show', action='store_true',
                  help='also show the pictures on screen, when there is a display')
   runtime.add_runtime_flags(p)
@@ -292,7 +300,7 @@ def build_parser():
 
 
 def main(argv=None):
-  return cli.report_errors(run, build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

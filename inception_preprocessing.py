@@ -191,9 +191,10 @@ def distorted_bounding_box_crop(image,
   constraints; if no box satisfies them within `max_attempts`, the whole image
   is used.
 
-  Note that with no explicit seed, the TF1 `sample_distorted_bounding_box`
-  does not use the graph-level seed either: the crop differs between runs even
-  under `tf.set_random_seed`. Kept as in TF-slim, so that the graph is the same.
+  The TF1 `sample_distorted_bounding_box` ignores the graph-level seed unless it
+  is given one, so it is passed the seeds any other random op would take (op
+  for op the graph stays TF-slim's): under `tf.set_random_seed` the crops
+  repeat; without a graph seed they differ between runs, as in TF-slim.
 
   Args:
     image: 3-D Tensor, one image [height, width, channels].
@@ -216,10 +217,13 @@ def distorted_bounding_box_crop(image,
     [1, 1, 4].
   """
   with tf.name_scope(scope, 'distorted_bounding_box_crop', [image, bbox]):
+    seed, seed2 = tf.get_seed(None)  # (None, None) without a graph-level seed
     crop_begin, crop_size, distorted_bbox = (
         tf.image.sample_distorted_bounding_box(
             tf.shape(image),
             bounding_boxes=bbox,
+            seed=seed,
+            seed2=seed2,
             min_object_covered=min_object_covered,
             aspect_ratio_range=aspect_ratio_range,
             area_range=area_range,

@@ -6,6 +6,7 @@ Everything runs on real files in tmp_path; the only server is one on 127.0.0.1.
 """
 import glob
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ import create_tfrecord
 import dataset_utils
 import downloads
 import sample_files
+import train_flowers
 from tiny_data import REPO
 
 
@@ -129,10 +131,11 @@ def test_class_folder_with_only_broken_images_is_an_error_and_writes_nothing(tmp
 
 
 def test_validation_size_must_leave_training_images(tmp_path):
-  root = tmp_path / 'photos' / 'only'
-  root.mkdir(parents=True)
-  for i in range(4):
-    (root / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes())
+  for name in ('one', 'two'):
+    root = tmp_path / 'photos' / name
+    root.mkdir(parents=True)
+    for i in range(2):
+      (root / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes())
   with pytest.raises(ValueError, match='validation_size 4 leaves no training images'):
     create_tfrecord.convert_dataset(str(root.parent), str(tmp_path / 'out'), validation_size=4)
 
@@ -256,3 +259,178 @@ def test_help_and_errors_from_the_command_line(tmp_path, capsys):
   assert run.returncode == 1
   assert err.splitlines()[-1] == 'error: photo folder %s does not exist' % missing
   assert 'Traceback' not in err
+
+
+# ---------------------------------------------------------------- publishing as a whole
+class Faults(object):
+  """Counts the file-system changes of a run and fails the `fail_at`-th one."""
+  CHANGES = ('replace', 'rename', 'remove', 'unlink', 'rmdir', 'rmtree')
+
+  def __init__(self, fail_at=None):
+    self.fail_at = fail_at
+    self.count = 0
+
+  def wrap(self, module):
+    faults = self
+
+    class Proxy(object):
+      def __getattr__(self, name):
+        real = getattr(module, name)
+        if name not in Faults.CHANGES:
+          return real
+
+        def change(path, *args, **kwargs):
+          faults.count += 1
+          if faults.count == faults.fail_at:
+            raise OSError(5, 'injected failure', path)
+          return real(path, *args, **kwargs)
+        return change
+    return Proxy()
+
+
+def visible_set(folder):
+  """What readers see: {name: content} of every file but hidden ones.
+
+  A shard's content is its records as (label, height, width, photo bytes), in
+  order: the serialised bytes of equal records can differ (map order).
+  """
+  seen = {}
+  for name in os.listdir(folder):
+    path = os.path.join(folder, name)
+    if name.startswith('.'):
+      continue
+    if name.endswith('.tfrecord'):
+      seen[name] = [tuple(r[key].int64_list.value[0] for key in
+                          ('image/class/label', 'image/height', 'image/width'))
+                    + (r['image/encoded'].bytes_list.value[0],)
+                    for r in sample_files.records(path)]
+    else:
+      seen[name] = open(path, 'rb').read()
+  return seen
+
+
+def publish_photos(root, with_third_class):
+  for label in ('a', 'b', 'c') if with_third_class else ('a', 'b'):
+    os.makedirs(str(root / label), exist_ok=True)
+    for i in range(3):
+      (root / label / ('%d.jpg' % i)).write_bytes(
+          sample_files.jpeg_bytes((20 + i, 20 + len(label)), (50 * len(label), 90, 30)))
+  return str(root)
+
+
+def test_a_crash_at_any_publishing_step_leaves_the_old_set_or_the_new_one(tmp_path,
+                                                                          monkeypatch):
+  old_photos = publish_photos(tmp_path / 'old_photos', False)
+  new_photos = publish_photos(tmp_path / 'new_photos', True)
+  reference = str(tmp_path / 'reference')
+  create_tfrecord.convert_dataset(new_photos, reference, validation_size=2, num_shards=2,
+                                  verbose=False)
+  new_set = visible_set(reference)
+
+  def run(fail_at):
+    out = str(tmp_path / ('out%s' % fail_at))
+    create_tfrecord.convert_dataset(old_photos, out, validation_size=2, num_shards=3,
+                                    verbose=False)
+    faults = Faults(fail_at)
+    with monkeypatch.context() as patch:
+      patch.setattr(create_tfrecord, 'os', faults.wrap(os))
+      patch.setattr(create_tfrecord, 'shutil', faults.wrap(shutil))
+      patch.setattr(create_tfrecord.atomic_files, 'os', faults.wrap(os))
+      try:
+        create_tfrecord.convert_dataset(new_photos, out, validation_size=2, num_shards=2,
+                                        overwrite=True, verbose=False)
+      except OSError as e:
+        assert 'injected failure' in str(e)
+    return out, faults.count
+
+  old_out, steps = run(None)
+  assert visible_set(old_out) == new_set and steps >= 8
+  old_set = {}
+  outcomes = set()
+  for fail_at in range(1, steps + 1):
+    out, _ = run(fail_at)
+    if not old_set:
+      old_set = visible_set(str(tmp_path / 'out1'))
+    journal = os.path.exists(os.path.join(out, dataset_utils.PUBLISH_JOURNAL))
+    if journal:  # committed: readers refuse until the publish is finished
+      with pytest.raises(ValueError, match='--finish_publish --output_dir'):
+        train_flowers.get_split('train', out)
+      assert create_tfrecord.main(['--finish_publish', '--output_dir', out]) == 0
+      outcomes.add('finished')
+      assert visible_set(out) == new_set, fail_at
+    else:
+      seen = visible_set(out)
+      assert seen in (old_set, new_set), fail_at
+      outcomes.add('old' if seen == old_set else 'new')
+    # Whatever is left hidden, the next conversion clears it.
+    create_tfrecord.convert_dataset(new_photos, out, validation_size=2, num_shards=2,
+                                    overwrite=True, verbose=False)
+    assert sorted(os.listdir(out)) == sorted(new_set), fail_at
+  assert outcomes == {'old', 'finished', 'new'}
+
+
+def test_the_old_set_is_different_from_the_new_one(tmp_path):
+  # Guards the test above: a crash that kept the old set must be told from a finished one.
+  a = str(tmp_path / 'a')
+  b = str(tmp_path / 'b')
+  create_tfrecord.convert_dataset(publish_photos(tmp_path / 'pa', False), a, validation_size=2,
+                                  num_shards=3, verbose=False)
+  create_tfrecord.convert_dataset(publish_photos(tmp_path / 'pb', True), b, validation_size=2,
+                                  num_shards=2, verbose=False)
+  assert set(visible_set(a)).isdisjoint(set(visible_set(b)) - {'labels.txt'})
+  assert visible_set(a)['labels.txt'] != visible_set(b)['labels.txt']
+
+
+def test_a_second_converter_on_the_same_folder_is_refused(mixed_photos, tmp_path):
+  import fcntl
+  photo_dir, _ = mixed_photos
+  out = tmp_path / 'out'
+  out.mkdir()
+  fd = os.open(str(out), os.O_RDONLY)
+  try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running converter holds it
+    with pytest.raises(ValueError, match='another create_tfrecord.py is writing to'):
+      create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=3)
+  finally:
+    os.close(fd)
+  assert os.listdir(str(out)) == []
+  create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=3, verbose=False)
+
+
+def test_staging_folders_of_crashed_runs_are_removed(mixed_photos, tmp_path):
+  photo_dir, _ = mixed_photos
+  stale = tmp_path / 'out' / '.staging-99999-abc'
+  stale.mkdir(parents=True)
+  (stale / 'flowers_train_00000-of-00005.tfrecord').write_bytes(b'half')
+  create_tfrecord.convert_dataset(photo_dir, str(tmp_path / 'out'), validation_size=3,
+                                  num_shards=1, verbose=False)
+  assert sorted(os.listdir(str(tmp_path / 'out'))) == [
+      'flowers_train_00000-of-00001.tfrecord', 'flowers_validation_00000-of-00001.tfrecord',
+      'labels.txt']
+
+
+@pytest.mark.parametrize('error', [MemoryError, TypeError])
+def test_memory_and_programming_errors_are_not_bad_photos(mixed_photos, tmp_path,
+                                                          monkeypatch, error):
+  photo_dir, _ = mixed_photos
+
+  def broken(*args):
+    raise error('not a photo problem')
+
+  monkeypatch.setattr(create_tfrecord, 'load_photo', broken)
+  out = tmp_path / 'out'
+  with pytest.raises(error):
+    create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=3, num_threads=2)
+  assert os.listdir(str(out)) == []
+
+
+def test_same_seed_flag_gives_the_same_shards(mixed_photos, tmp_path):
+  photo_dir, _ = mixed_photos
+  sets = []
+  for name, seed in (('a', '7'), ('b', '7'), ('c', '8')):
+    out = str(tmp_path / name)
+    assert create_tfrecord.main(['--photo_dir', photo_dir, '--output_dir', out, '--seed', seed,
+                                 '--validation_size', '3', '--num_shards', '2']) == 0
+    sets.append(visible_set(out))
+  assert sets[0] == sets[1]
+  assert sets[0] != sets[2]

@@ -123,11 +123,12 @@ def test_training_output_is_random(fast_mode):
   assert len({v.tobytes() for v in values}) == 4
 
 
-def test_training_without_crop_is_reproducible_under_graph_seed():
-  # Every random op takes its seed from the graph-level one. (The random crop
-  # cannot: tf.compat.v1.image.sample_distorted_bounding_box ignores it in TF 1.15.)
+@pytest.mark.parametrize('crop_image', [False, True])
+def test_training_is_reproducible_under_graph_seed(crop_image):
+  # Every random op takes its seed from the graph-level one; the random crop is
+  # handed it explicitly (sample_distorted_bounding_box ignores it otherwise).
   array = random_image(40, 50)
-  kwargs = dict(is_training=True, fast_mode=False, crop_image=False, runs=3, seed=7)
+  kwargs = dict(is_training=True, fast_mode=False, crop_image=crop_image, runs=3, seed=7)
   first, _, _ = run(array, 30, 30, **kwargs)
   second, _, _ = run(array, 30, 30, **kwargs)
   for a, b in zip(first, second):

@@ -383,9 +383,11 @@ def test_num_classes_sets_both_heads(towers):
   assert {n: s for n, s in shapes.items() if not n.startswith(heads)} == {
       n: s for n, s in spec.items() if not n.startswith(heads)}
   with towers.session() as sess:
-    probs = sess.run(towers.evaluate['Predictions'],
-                     {towers.images: random_images(SMALL)})
-  np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+    probs, logits = sess.run([towers.evaluate['Predictions'], towers.evaluate['Logits']],
+                             {towers.images: random_images(SMALL)})
+  # Predictions are the softmax of the main head's logits (not the auxiliary head's).
+  exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+  np.testing.assert_allclose(probs, exp / exp.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-6)
 
 
 # ------------------------------------------------------- regularisation

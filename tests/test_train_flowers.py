@@ -9,9 +9,12 @@ import tarfile
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
+import tf_slim as slim
 
 import checkpoints
+import create_tfrecord
 import dataset_utils
+import inception_preprocessing
 import train_flowers
 import tiny_data
 
@@ -258,3 +261,80 @@ def test_downloaded_checkpoint_that_is_not_the_official_one_is_refused(tmp_path)
     with pytest.raises(ValueError, match='not the inception_resnet_v2_2016_08_30'):
       checkpoints.require_checkpoint(
           str(target), download=True, url=url + '/inception_resnet_v2_2016_08_30.tar.gz')
+
+
+# ---------------------------------------------------------------- flags through train()
+def test_trainable_and_exclude_scopes_through_train(spec_checkpoint, tmp_path):
+  photos = tiny_data.make_colour_photos(str(tmp_path / 'photos'), per_class=3)
+  records = str(tmp_path / 'records')
+  create_tfrecord.convert_dataset(photos, records, validation_size=2, num_shards=1,
+                                  verbose=False)
+  log_dir = str(tmp_path / 'log')
+  excluded = 'InceptionResnetV2/Conv2d_1a_3x3'
+  train_flowers.train(train_args(
+      records, log_dir, '--imagenet_checkpoint_file', spec_checkpoint, '--batch_size', '4',
+      '--num_epochs', '1', '--trainable_scopes', 'InceptionResnetV2/Logits',
+      '--checkpoint_exclude_scopes',
+      'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits,' + excluded))
+  saved = tf.train.load_checkpoint(tf.train.latest_checkpoint(log_dir))
+  imagenet = tf.train.load_checkpoint(spec_checkpoint)
+  # Restored and not trained: still the ImageNet values.
+  name = 'InceptionResnetV2/Conv2d_2a_3x3/weights'
+  np.testing.assert_array_equal(saved.get_tensor(name), imagenet.get_tensor(name))
+  # Excluded: its own initial values, not the checkpoint's constant fill.
+  name = excluded + '/weights'
+  assert not np.allclose(saved.get_tensor(name), imagenet.get_tensor(name))
+  # Only the trainable scope got Adam slots, and they moved.
+  slots = [n for n, _ in tf.train.list_variables(log_dir) if n.endswith('/Adam')]
+  assert slots and all(n.startswith('InceptionResnetV2/Logits/') for n in slots), slots
+  assert np.abs(saved.get_tensor('InceptionResnetV2/Logits/Logits/weights/Adam')).sum() > 0
+
+
+def small_model(images, num_classes, is_training, batch_norm_decay=None):
+  """A stand-in for build_model with the same outputs, so that graphs build fast."""
+  net = slim.conv2d(images, 4, 3, scope='Small/Conv')
+  net = tf.reduce_mean(net, [1, 2])
+  logits = slim.fully_connected(net, num_classes, activation_fn=None, scope='Small/Logits')
+  return logits, {'Predictions': tf.nn.softmax(logits)}
+
+
+def initial_weights(records, seed):
+  with tf.Graph().as_default():
+    train_flowers.build_training_graph(train_args(records, 'unused', '--seed', str(seed)))
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      return sess.run(tf.trainable_variables())
+
+
+def test_seed_gives_the_same_initial_weights(records, monkeypatch):
+  monkeypatch.setattr(train_flowers, 'build_model', small_model)
+  first = initial_weights(records, 5)
+  assert len(first) == 4
+  for a, b in zip(first, initial_weights(records, 5)):
+    np.testing.assert_array_equal(a, b)
+  for a, b in zip(first[::2], initial_weights(records, 6)[::2]):  # the weights, not biases
+    assert not np.allclose(a, b)
+
+
+def test_seed_gives_the_same_distortions():
+  photo = np.random.RandomState(0).randint(0, 256, (60, 80, 3)).astype(np.uint8)
+
+  def distorted(seed):
+    with tf.Graph().as_default():
+      tf.set_random_seed(seed)  # what train does with --seed
+      image = inception_preprocessing.preprocess_image(tf.constant(photo), 40, 40, True)
+      with tf.Session() as sess:
+        return np.stack([sess.run(image) for _ in range(3)])
+
+  first = distorted(5)
+  np.testing.assert_array_equal(first, distorted(5))
+  assert not np.allclose(first, distorted(6))
+  assert not np.allclose(first[0], first[1])  # a new distortion each run, all the same
+
+
+def test_get_split_reads_through_tf_gfile_urls(records):
+  # file:// goes through tf.io.gfile as gs:// does; plain open() cannot read it.
+  dataset = train_flowers.get_split('train', 'file://' + records)
+  assert dataset.num_samples == 32
+  assert dataset.labels_to_name == {0: 'blue', 1: 'red'}
+  assert all(f.startswith('file://') for f in dataset.data_sources)
