@@ -2,6 +2,7 @@
 #   make test   - create .venv with Python 3.7, install the pins, run the suite
 #   make demo   - same set-up, then convert -> train -> evaluate on the embedded demo set
 #   make test TF=2, make demo TF=2 - the same on TensorFlow 2.x (.venv-tf2, Python 3.10-3.12)
+#   make cluster-demo - the same training by 1 ps and 2 workers on loopback
 #   make bench-compare - train-step speed of TF 1.15 against TF 2.x configurations
 TF     ?= 1
 ifeq ($(TF),2)
@@ -33,7 +34,7 @@ PYTHON3X ?= $(shell \
       command -v "$$p"; break; fi; \
   done)
 
-.PHONY: venv test demo bench bench-compare reproduce clean
+.PHONY: venv test demo bench bench-compare reproduce clean cluster-demo bench-scale
 
 venv: $(STAMP)
 
@@ -80,5 +81,12 @@ bench-compare:
 	$(MAKE) venv TF=2
 	.venv/bin/python benchmarks/bench_compare.py
 
+# 1 ps + 2 workers on loopback on the demo set, then the evaluation.
+cluster-demo: $(STAMP)
+	PYTHON=$(PY) scripts/local_cluster.sh
+
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_scale.py
+
 clean:
-	rm -rf $(VENV) log log_eval demo_run
+	rm -rf $(VENV) log log_eval demo_run cluster_run

@@ -26,6 +26,7 @@ import tf_slim as slim
 
 import checkpoints
 import dataset_utils
+import distributed
 import inception_preprocessing
 import runtime
 from cli import UsageError
@@ -289,29 +290,36 @@ def build_training_graph(args):
 
   Returns:
     A TrainGraph with dataset, steps_per_epoch, train_op, global_step, lr,
-    accuracy, metrics_op, summary_op and variables_to_restore.
+    accuracy, metrics_op, summary_op, variables_to_restore and deploy (the
+    distributed.Deployment of the clones and the cluster).
   """
   tf.set_random_seed(args.seed)  # initial weights and distortions; None: random
-  # Data: one shuffled, distorted batch per step.
+  # One process and one tower unless the clone or cluster flags say otherwise.
+  deploy = distributed.Deployment.from_flags(args)
+  # Data: one shuffled, distorted batch per step (and clone).
   dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
   with tf.device(runtime.INPUT_DEVICE):
-    images, _, labels = load_batch(dataset, args.batch_size, args.image_size, args.image_size)
+    images, _, labels = load_batch(dataset, args.batch_size * deploy.num_clones,
+                                   args.image_size, args.image_size)
   if args.batch_size > dataset.num_samples:
     raise UsageError('--batch_size %d is larger than the %d training images: pass '
                      '--batch_size %d or less' % (args.batch_size, dataset.num_samples,
                                                    dataset.num_samples))
-  epoch_steps = steps_per_epoch(dataset.num_samples, args.batch_size)
+  epoch_steps = steps_per_epoch(dataset.num_samples, deploy.images_per_update(args.batch_size))
   decay_steps = int(args.num_epochs_before_decay * epoch_steps)
 
-  logits, end_points = build_model(images, dataset.num_classes, True, args.batch_norm_decay)
+  def tower(images, labels):
+    logits, end_points = build_model(images, dataset.num_classes, True, args.batch_norm_decay)
+    # Cross-entropy on the main head (the arg_scope adds the weight decay).
+    one_hot_labels = slim.one_hot_encoding(labels, dataset.num_classes)
+    tf.losses.softmax_cross_entropy(one_hot_labels, logits)
+    return end_points
+
+  end_points = deploy.create_clones(tower, images, labels)
   # Chosen right after the model, so optimizer slots and the step are left out.
   variables_to_restore = slim.get_variables_to_restore(
       exclude=split_scopes(args.checkpoint_exclude_scopes))
-
-  # Cross-entropy on the main head plus the arg_scope's weight decay.
-  one_hot_labels = slim.one_hot_encoding(labels, dataset.num_classes)
-  tf.losses.softmax_cross_entropy(one_hot_labels, logits)
-  total_loss = tf.losses.get_total_loss()
+  total_loss = deploy.total_loss()
 
   global_step = tf.train.get_or_create_global_step()
   lr = tf.train.exponential_decay(
@@ -320,7 +328,8 @@ def build_training_graph(args):
       decay_steps=max(decay_steps, 1),
       decay_rate=args.learning_rate_decay_factor,
       staircase=True)
-  optimizer = runtime.wrap_optimizer(tf.train.AdamOptimizer(learning_rate=lr), args)
+  optimizer = deploy.wrap_optimizer(
+      runtime.wrap_optimizer(tf.train.AdamOptimizer(learning_rate=lr), args))
   scopes = split_scopes(args.trainable_scopes)
   variables_to_train = None
   if scopes:
@@ -328,8 +337,7 @@ def build_training_graph(args):
     if not variables_to_train:
       raise UsageError('--trainable_scopes %s matches no variable' % args.trainable_scopes)
   # create_train_op also runs the batch-norm moving-average updates.
-  train_op = slim.learning.create_train_op(total_loss, optimizer,
-                                           variables_to_train=variables_to_train)
+  train_op = deploy.create_train_op(total_loss, optimizer, variables_to_train)
 
   predictions = tf.argmax(end_points['Predictions'], 1)
   probabilities = end_points['Predictions']
@@ -345,7 +353,7 @@ def build_training_graph(args):
   return TrainGraph(dataset=dataset, steps_per_epoch=epoch_steps, train_op=train_op,
                     global_step=global_step, lr=lr, accuracy=accuracy,
                     metrics_op=metrics_op, summary_op=tf.summary.merge_all(),
-                    variables_to_restore=variables_to_restore)
+                    variables_to_restore=variables_to_restore, deploy=deploy)
 
 
 def make_init_fn(args, graph, resume_from):
@@ -420,37 +428,43 @@ def train(args):
   tf.logging.set_verbosity(tf.logging.INFO)
   config = session_config(args)  # first: a missing GPU fails before any work
   tf.logging.info('Running on %s.', runtime.describe(args))
+  # In a cluster only the chief reads and writes log_dir and restores.
+  is_chief = distributed.is_chief(args)
   resume_from = None
-  if tf.gfile.IsDirectory(args.log_dir):
+  if is_chief and tf.gfile.IsDirectory(args.log_dir):
     resume_from = tf.train.latest_checkpoint(args.log_dir)
-  if not resume_from and not args.from_scratch:
+  if is_chief and not resume_from and not args.from_scratch:
     checkpoints.require_checkpoint(args.imagenet_checkpoint_file, args.download_checkpoint,
                                    args.checkpoint_url)
 
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), distributed.Deployment.from_flags(args).device_scope():
     graph = build_training_graph(args)
-    init_fn = make_init_fn(args, graph, resume_from)
+    init_fn = make_init_fn(args, graph, resume_from) if is_chief else None
     warn_slow_batch_norm(args, graph.steps_per_epoch * args.num_epochs)
     tf.logging.info('%d training images, %d steps an epoch, %d epochs.',
                     graph.dataset.num_samples, graph.steps_per_epoch, args.num_epochs)
     # summary_op=None: the loop writes summaries itself, every few steps.
     sv = tf.train.Supervisor(logdir=args.log_dir, summary_op=None, init_fn=init_fn,
-                             save_model_secs=args.save_interval_secs)
-    with sv.managed_session(config=config) as sess:
-      loss = train_loop(sess, sv, graph, args)
+                             save_model_secs=args.save_interval_secs,
+                             **graph.deploy.supervisor_args())
+    with sv.managed_session(graph.deploy.master,
+                            config=graph.deploy.session_config(config)) as sess:
+      loop = distributed.train_loop if graph.deploy.cluster else train_loop
+      loss = loop(sess, sv, graph, args)
       accuracy, step = sess.run([graph.accuracy, graph.global_step])
       tf.logging.info('Final Loss: %s', loss)
       tf.logging.info('Final Accuracy: %s', accuracy)
-      # The Supervisor's saver holds every variable: new heads, Adam slots, step.
-      tf.logging.info('Finished training! Saving model to disk now.')
-      sv.saver.save(sess, sv.save_path, global_step=graph.global_step)
+      if is_chief:
+        # The Supervisor's saver holds every variable: new heads, Adam slots, step.
+        tf.logging.info('Finished training! Saving model to disk now.')
+        sv.saver.save(sess, sv.save_path, global_step=graph.global_step)
   return {'loss': float(loss), 'accuracy': float(accuracy), 'global_step': int(step)}
 
 
 def run(args):
-  """The command: trains, then returns the exit code."""
-  train(args)
-  return 0
+  """The command: trains (alone, or as a worker or ps task of a cluster), then
+  returns the exit code."""
+  return distributed.run(args, train)
 
 
 # ================ COMMAND LINE ================
@@ -501,6 +515,7 @@ def build_parser():
                  help='fetch the ImageNet checkpoint when it is missing')
   p.add_argument('--checkpoint_url', default=checkpoints.CHECKPOINT_URL, help=argparse.SUPPRESS)
   runtime.add_runtime_flags(p)
+  distributed.add_distributed_flags(p)
   return p
 
 
