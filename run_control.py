@@ -7,8 +7,8 @@
 - `Checkpointer`: saves between steps, every N steps and/or every N seconds,
   so a checkpoint's global step always matches the weights it holds.
 - `ProgressLog`: a line every N steps with step/total, loss, images/s and ETA.
-- `check_schedule`: the learning-rate schedule is stored beside the
-  checkpoints; resuming with another one is refused unless asked for.
+- `check_schedule`, `save_schedule`: the learning-rate schedule is stored
+  beside the checkpoints; resuming with another one is refused unless asked for.
 - `InputStopped` and `input_failures_reported`: a run whose input stopped early
   ends with one line and exit code 1, never as a finished run.
 """
@@ -173,42 +173,52 @@ def schedule_changes(old, new):
           if key in old and old[key] != new[key]]
 
 
+def schedule_path(log_dir):
+  return os.path.join(log_dir, SCHEDULE_FILENAME)
+
+
 def check_schedule(log_dir, schedule, resuming, allow_changed):
-  """Compares a resumed run's schedule with the stored one, then stores this one.
+  """Compares a resumed run's schedule with the one stored in log_dir.
 
   Args:
     log_dir: the folder of the checkpoints and schedule.json.
     schedule: this run's `schedule_of`.
     resuming: whether log_dir holds a checkpoint this run continues.
-    allow_changed: continue even when the schedule differs.
+    allow_changed: only log the changes instead of refusing them.
 
   Raises:
     UsageError: naming every changed setting, old -> new.
   """
-  path = os.path.join(log_dir, SCHEDULE_FILENAME)
-  if resuming and os.path.isfile(path):
-    try:
-      with open(path) as f:
-        old = json.load(f)
-    except ValueError:
-      raise UsageError('%s is not valid JSON: delete it to resume without the schedule '
-                       'check' % path)
-    changes = schedule_changes(old, schedule)
-    if changes and not allow_changed:
-      raise UsageError('log_dir %s was trained with another learning-rate schedule (%s): '
-                       'pass the old values, or --allow_changed_schedule to go on with the '
-                       'new ones from the saved step, or choose another --log_dir'
-                       % (log_dir, ', '.join(changes)))
-    if changes:
-      tf.logging.warning('Schedule changed (%s): the learning rate follows the new one '
-                         'from the saved step on.', ', '.join(changes))
-    if old.get('num_epochs') != schedule['num_epochs']:
-      tf.logging.info('num_epochs %s -> %s: the schedule is the same, only the last step '
-                      'moves.', old.get('num_epochs'), schedule['num_epochs'])
+  path = schedule_path(log_dir)
+  if not resuming or not os.path.isfile(path):
+    return  # a new run, or a log_dir from before schedules were stored
+  try:
+    with open(path) as f:
+      old = json.load(f)
+  except ValueError:
+    raise UsageError('%s is not valid JSON: delete it to resume without the schedule check'
+                     % path)
+  changes = schedule_changes(old, schedule)
+  if changes and not allow_changed:
+    raise UsageError('log_dir %s was trained with another learning-rate schedule (%s): '
+                     'pass the old values, or --allow_changed_schedule to go on with the '
+                     'new ones from the saved step, or choose another --log_dir'
+                     % (log_dir, ', '.join(changes)))
+  if changes:
+    tf.logging.warning('Schedule changed (%s): the learning rate follows the new one from '
+                       'the saved step on.', ', '.join(changes))
+  if old.get('num_epochs') != schedule['num_epochs']:
+    tf.logging.info('num_epochs %s -> %s: the same schedule, only the last step moves.',
+                    old.get('num_epochs'), schedule['num_epochs'])
+
+
+def save_schedule(log_dir, schedule):
+  """Writes schedule.json into log_dir (created when missing), all or nothing."""
   if not os.path.isdir(log_dir):
     os.makedirs(log_dir)
   atomic_files.write_atomically(
-      path, (json.dumps(schedule, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+      schedule_path(log_dir),
+      (json.dumps(schedule, indent=2, sort_keys=True) + '\n').encode('utf-8'))
 
 
 # ================ FAILURES ================

@@ -442,11 +442,15 @@ def train(args):
     checkpoints.require_checkpoint(args.imagenet_checkpoint_file, args.download_checkpoint,
                                    args.checkpoint_url)
 
+  # Checked before the graph is built, so that a refusal comes at once.
+  schedule = run_control.schedule_of(args, get_split(
+      'train', args.dataset_dir, args.file_pattern, args.labels_file).num_samples)
+  run_control.check_schedule(args.log_dir, schedule, bool(resume_from),
+                             args.allow_changed_schedule)
   with tf.Graph().as_default():
     graph = build_training_graph(args)
     init_fn = make_init_fn(args, graph, resume_from)
-    run_control.check_schedule(args.log_dir, run_control.schedule_of(
-        args, graph.dataset.num_samples), bool(resume_from), args.allow_changed_schedule)
+    run_control.save_schedule(args.log_dir, schedule)
     warn_slow_batch_norm(args, graph.steps_per_epoch * args.num_epochs)
     tf.logging.info('%d training images, %d steps an epoch, %d epochs.',
                     graph.dataset.num_samples, graph.steps_per_epoch, args.num_epochs)
