@@ -59,9 +59,10 @@ class Interrupted(Exception):
 class StopSignals(object):
   """A context manager catching SIGINT and SIGTERM in the main thread.
 
-  Until `defer()` is called a signal stops at once, raising Interrupted.
-  After it, the first signal only sets `signum` so that the training loop can
-  finish its step and save; a second one stops at once, without saving.
+  Until `defer()` is called a signal raises Interrupted. After it, the first
+  signal only sets `signum` so that the training loop can finish its step and
+  save; a second one raises Interrupted, without saving. Python runs the handler
+  in the main thread once the running TensorFlow call returns.
   The previous handlers come back on exit.
   """
 
@@ -113,16 +114,17 @@ class Checkpointer(object):
     self.every_n_steps = every_n_steps
     self.every_n_secs = every_n_secs
     self.last_saved_step = None
+    self.last_path = None
     self._last_time = time.time()
 
   def save(self, sess, step):
     """Saves every variable; returns the checkpoint path (None when not chief)."""
     if not self.sv.is_chief:
       return None
-    path = self.sv.saver.save(sess, self.sv.save_path, global_step=self.global_step)
+    self.last_path = self.sv.saver.save(sess, self.sv.save_path, global_step=self.global_step)
     self.last_saved_step = step
     self._last_time = time.time()
-    return path
+    return self.last_path
 
   def maybe_save(self, sess, step):
     """Saves when `step` completes N steps or N seconds passed; returns the path or None."""
@@ -305,7 +307,9 @@ class TrainingControl(object):
     """After a SIGINT/SIGTERM: saves the last finished step and raises Interrupted."""
     if not self.signals.requested:
       return
-    path = self.checkpointer.save(sess, self.step)
+    saver = self.checkpointer
+    path = saver.last_path if saver.last_saved_step == self.step else None
+    path = path or saver.save(sess, self.step)
     raise Interrupted(self.signals.signum, self.step, path)
 
   def step_done(self, sess, step, loss):

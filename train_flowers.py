@@ -387,14 +387,18 @@ def warn_slow_batch_norm(args, total_steps):
         args.batch_norm_decay, horizon, total_steps)
 
 
-def train_loop(sess, sv, graph, args, control):
+def train_loop(sess, sv, graph, args, control=None):
   """Runs the remaining steps: epoch and progress logs, summaries, saves. Returns the last loss.
+
+  `control` is a run_control.TrainingControl; by default a new one, which saves
+  only by time or step count (not on signals, which it does not catch).
 
   Raises:
     run_control.Interrupted: after saving, on SIGINT/SIGTERM.
     run_control.InputStopped: when the input ends before the last step.
   """
   g = graph
+  control = control or run_control.TrainingControl(args)
   total_steps = g.steps_per_epoch * args.num_epochs
   step = control.begin(sess, sv, g.global_step, total_steps)
   if step >= total_steps:
