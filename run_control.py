@@ -37,8 +37,12 @@ SIGNAL_NAMES = {signal.SIGINT: 'SIGINT', signal.SIGTERM: 'SIGTERM'}
 
 
 # ================ SIGNALS ================
-class Interrupted(Exception):
-  """Training stopped on a signal; `exit_code` is 128 + the signal number."""
+class Interrupted(BaseException):
+  """Training stopped on a signal; `exit_code` is 128 + the signal number.
+
+  Like KeyboardInterrupt it is no Exception, so that the Supervisor does not
+  report it as an error (and no `except Exception` swallows it).
+  """
 
   def __init__(self, signum, step=None, saved_to=None):
     self.signum = signum
