@@ -27,8 +27,8 @@ from tiny_data import IMAGE_SIZE, REPO
 
 SCRIPT = os.path.join(REPO, 'train_flowers.py')
 # 32 training images in batches of 8: 4 steps an epoch.
-FAST = ('--image_size', str(IMAGE_SIZE), '--batch_size', '8', '--from_scratch', '--log_every_n_steps', '1',
-        '--trainable_scopes', 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits')
+FAST = ('--image_size', str(IMAGE_SIZE), '--batch_size', '8', '--from_scratch',
+        '--log_every_n_steps', '1', '--trainable_scopes', 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits')
 RUN_TIMEOUT = 600  # seconds a run may take on a loaded machine (about 1 min when idle)
 STEP_LINE = re.compile(r'step (\d+)/(\d+): loss ')
 
