@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import math
 import os
-import signal
 import sys
 
 import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
@@ -482,9 +481,6 @@ def run(args):
   except run_control.Interrupted as e:
     print(e, file=sys.stderr)
     return e.exit_code
-  except KeyboardInterrupt:  # Ctrl-C before the session started
-    print(run_control.Interrupted(signal.SIGINT), file=sys.stderr)
-    return 128 + signal.SIGINT
   return 0
 
 
