@@ -55,6 +55,14 @@ def positive_int(text):
   return value
 
 
+def non_negative_int(text):
+  """An argparse type: a whole number, zero or more (zero often meaning off)."""
+  value = int(text)
+  if value < 0:
+    raise argparse.ArgumentTypeError('must be 0 or more, got %s' % text)
+  return value
+
+
 class _OneLineParser(argparse.ArgumentParser):
   """An ArgumentParser whose errors are one `error:` line and exit status 1."""
 

@@ -285,6 +285,11 @@ class Deployment(object):
     return train_op
 
   # ---------------------------------------------------------------- sessions
+  def save_model_secs(self, args):
+    """The Supervisor's save interval: timed saves in a cluster, none alone (the
+    training loop saves between steps there)."""
+    return args.save_interval_secs if self.cluster else 0
+
   def supervisor_args(self):
     """Supervisor arguments: the chief role, and a quick look for its readiness."""
     return dict(is_chief=self.is_chief, recovery_wait_secs=3) if self.cluster else {}

@@ -39,7 +39,8 @@ class ArchiveError(DownloadError):
 
 
 # ================ PROGRESS ================
-def _format_duration(seconds):
+def format_duration(seconds):
+  """Seconds as m:ss, or h:mm:ss from an hour on."""
   minutes, seconds = divmod(int(seconds), 60)
   hours, minutes = divmod(minutes, 60)
   return '%d:%02d:%02d' % (hours, minutes, seconds) if hours else '%d:%02d' % (minutes, seconds)
@@ -131,9 +132,9 @@ class ProgressBar(object):
       parts.append(self._amount(self.count))
     parts.append(rate_text)
     if self._closed:
-      parts.append('in %s' % _format_duration(elapsed))
+      parts.append('in %s' % format_duration(elapsed))
     elif self.total and rate > 0:
-      parts.append('ETA %s' % _format_duration(max(self.total - self.count, 0) / rate))
+      parts.append('ETA %s' % format_duration(max(self.total - self.count, 0) / rate))
     return '  '.join(parts)
 
   def _draw(self, now, final=False):

@@ -17,7 +17,6 @@ import contextlib
 import math
 import os
 import sys
-import time
 
 import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
@@ -29,6 +28,7 @@ import dataset_utils
 import distributed
 import inception_preprocessing
 import runtime
+import run_control
 from cli import UsageError
 from dataset_utils import SPLITS
 from inception_resnet_v2 import (inception_resnet_v2, inception_resnet_v2_arg_scope,
@@ -70,6 +70,11 @@ summary_every_n_steps = 10
 save_interval_secs = 600
 # None: a new random seed each run (see the --seed help for what a seed fixes).
 seed = None
+# Also save after every this many steps (0: only by time). Saves also happen on
+# Ctrl-C / SIGTERM and at the end.
+save_every_n_steps = 0
+# A progress line (step/total, loss, images/s, ETA) every this many steps.
+log_every_n_steps = 10
 
 
 # ================ DATASET LOADING ================
@@ -389,15 +394,25 @@ def warn_slow_batch_norm(args, total_steps):
         args.batch_norm_decay, horizon, total_steps)
 
 
-def train_loop(sess, sv, graph, args):
-  """Runs the remaining steps: epoch and step logs, summaries. Returns the last loss."""
+def train_loop(sess, sv, graph, args, control=None):
+  """Runs the remaining steps: epoch and progress logs, summaries, saves. Returns the last loss.
+
+  `control` is a run_control.TrainingControl; by default a new one, which saves
+  only by time or step count (not on signals, which it does not catch).
+
+  Raises:
+    run_control.Interrupted: after saving, on SIGINT/SIGTERM.
+    run_control.InputStopped: when the input ends before the last step.
+  """
   g = graph
+  control = control or run_control.TrainingControl(args)
   total_steps = g.steps_per_epoch * args.num_epochs
-  step = sess.run(g.global_step)
+  step = control.begin(sess, sv, g.global_step, total_steps)
   if step >= total_steps:
     tf.logging.info('log_dir already holds %d of %d steps: nothing to train.', step, total_steps)
   loss = float('nan')
   while step < total_steps and not sv.should_stop():
+    control.check_signal(sess)
     if step % g.steps_per_epoch == 0:
       lr_value, accuracy_value = sess.run([g.lr, g.accuracy])
       tf.logging.info('Epoch %d/%d', step // g.steps_per_epoch + 1, args.num_epochs)
@@ -407,14 +422,17 @@ def train_loop(sess, sv, graph, args):
     with_summary = (step + 1) % args.summary_every_n_steps == 0
     if with_summary:  # same run as the step: no extra batch is consumed
       fetches.append(g.summary_op)
-    start = time.time()
-    results = sess.run(fetches)
+    try:
+      results = sess.run(fetches)
+    except (tf.errors.OutOfRangeError, tf.errors.CancelledError):
+      control.input_stopped(step)  # the Supervisor would take it for a clean stop
     step += 1
     loss = results[0]
-    tf.logging.info('global step %d: loss: %.4f (%.2f sec/step)', step, loss,
-                    time.time() - start)
     if with_summary:
       sv.summary_computed(sess, results[-1], global_step=step)
+    control.step_done(sess, step, loss)
+  if step < total_steps:  # an input thread failed and asked the Supervisor to stop
+    control.input_stopped(step)
   return loss
 
 
@@ -437,20 +455,35 @@ def train(args):
     checkpoints.require_checkpoint(args.imagenet_checkpoint_file, args.download_checkpoint,
                                    args.checkpoint_url)
 
+  # Checked before the graph is built, so that a refusal comes at once.
+  if is_chief:
+    schedule = run_control.schedule_of(args, get_split(
+        'train', args.dataset_dir, args.file_pattern, args.labels_file).num_samples)
+    run_control.check_schedule(args.log_dir, schedule, bool(resume_from),
+                               args.allow_changed_schedule)
   with tf.Graph().as_default(), distributed.Deployment.from_flags(args).device_scope():
     graph = build_training_graph(args)
-    init_fn = make_init_fn(args, graph, resume_from) if is_chief else None
+    init_fn = None
+    if is_chief:
+      init_fn = make_init_fn(args, graph, resume_from)
+      run_control.save_schedule(args.log_dir, schedule)
     warn_slow_batch_norm(args, graph.steps_per_epoch * args.num_epochs)
     tf.logging.info('%d training images, %d steps an epoch, %d epochs.',
                     graph.dataset.num_samples, graph.steps_per_epoch, args.num_epochs)
     # summary_op=None: the loop writes summaries itself, every few steps.
+    # Alone, the loop saves between steps (run_control.Checkpointer); a cluster's
+    # chief keeps the Supervisor's timed saves.
     sv = tf.train.Supervisor(logdir=args.log_dir, summary_op=None, init_fn=init_fn,
-                             save_model_secs=args.save_interval_secs,
+                             save_model_secs=graph.deploy.save_model_secs(args),
                              **graph.deploy.supervisor_args())
-    with sv.managed_session(graph.deploy.master,
-                            config=graph.deploy.session_config(config)) as sess:
-      loop = distributed.train_loop if graph.deploy.cluster else train_loop
-      loss = loop(sess, sv, graph, args)
+    control = run_control.TrainingControl(args)
+    with control.signals, run_control.input_failures_reported(args.dataset_dir, control), \
+        sv.managed_session(graph.deploy.master,
+                           config=graph.deploy.session_config(config)) as sess:
+      if graph.deploy.cluster:
+        loss = distributed.train_loop(sess, sv, graph, args)
+      else:
+        loss = train_loop(sess, sv, graph, args, control)
       accuracy, step = sess.run([graph.accuracy, graph.global_step])
       tf.logging.info('Final Loss: %s', loss)
       tf.logging.info('Final Accuracy: %s', accuracy)
@@ -463,8 +496,12 @@ def train(args):
 
 def run(args):
   """The command: trains (alone, or as a worker or ps task of a cluster), then
-  returns the exit code."""
-  return distributed.run(args, train)
+  returns the exit code (128 + signal when stopped by one)."""
+  try:
+    return distributed.run(args, train)
+  except run_control.Interrupted as e:
+    print(e, file=sys.stderr)
+    return e.exit_code
 
 
 # ================ COMMAND LINE ================
@@ -509,6 +546,13 @@ def build_parser():
                       'of random distortions; the input queues still read and batch on '
                       'several threads, so which photo meets which distortion and the '
                       'batch order vary from run to run (default: a new seed each run)')
+  p.add_argument('--save_every_n_steps', type=cli.non_negative_int, default=save_every_n_steps,
+                 help='also save after every N steps (0: off)')
+  p.add_argument('--log_every_n_steps', type=cli.positive_int, default=log_every_n_steps,
+                 help='a progress line (step/total, loss, images/s, ETA) every N steps')
+  p.add_argument('--allow_changed_schedule', action='store_true',
+                 help='resume even though --batch_size, the learning-rate flags or the '
+                 'number of training images differ from the saved run')
   p.add_argument('--from_scratch', action='store_true',
                  help='restore nothing: the "clean" baseline')
   p.add_argument('--download_checkpoint', action='store_true',

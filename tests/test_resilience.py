@@ -1,0 +1,361 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""Training that is killed, stopped, resumed with other settings, or starved of input.
+
+The kill and signal tests run real training as a subprocess; the others run it
+in-process. Small images and training only the heads keep each run short.
+"""
+import glob
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow.compat.v1 as tf
+
+import dataset_utils
+import run_control
+import train_flowers
+from tiny_data import IMAGE_SIZE, REPO
+
+SCRIPT = os.path.join(REPO, 'train_flowers.py')
+# 32 training images in batches of 8: 4 steps an epoch.
+FAST = ('--image_size', str(IMAGE_SIZE), '--batch_size', '8', '--from_scratch',
+        '--log_every_n_steps', '1', '--trainable_scopes', 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits')
+RUN_TIMEOUT = 600  # seconds a run may take on a loaded machine (about 1 min when idle)
+STEP_LINE = re.compile(r'step (\d+)/(\d+): loss ')
+
+
+def fingerprint(folder):
+  """{file name: sha256} of a folder, to show that nothing in it changed."""
+  prints = {}
+  for path in sorted(glob.glob(os.path.join(folder, '*'))):
+    if os.path.isfile(path):
+      with open(path, 'rb') as f:
+        prints[os.path.basename(path)] = hashlib.sha256(f.read()).hexdigest()
+  return prints
+
+
+def start(records, log_dir, output, *extra):
+  """Starts train_flowers.py; its stdout and stderr go to the file `output`."""
+  argv = [sys.executable, SCRIPT, '--dataset_dir', records, '--log_dir', log_dir]
+  argv += list(FAST) + list(extra)
+  with open(output, 'wb') as out:
+    return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+
+
+def read(path):
+  with open(path) as f:
+    return f.read()
+
+
+def logged_steps(text):
+  return [int(m.group(1)) for m in STEP_LINE.finditer(text)]
+
+
+def saved_step(log_dir):
+  """The global step of the latest checkpoint in log_dir, or None."""
+  latest = tf.train.latest_checkpoint(log_dir)
+  return int(latest.rsplit('-', 1)[1]) if latest else None
+
+
+def wait_until(condition, proc, output, timeout=RUN_TIMEOUT):
+  """Polls `condition()` while `proc` runs; fails on its early exit or a timeout."""
+  deadline = time.time() + timeout
+  while not condition():
+    if proc.poll() is not None:
+      pytest.fail('training exited (%s) before the awaited state:\n%s'
+                  % (proc.returncode, read(output)[-3000:]))
+    if time.time() > deadline:
+      pytest.fail('timed out after %d s:\n%s' % (timeout, read(output)[-3000:]))
+    time.sleep(0.2)
+
+
+def finish(proc, output, timeout=RUN_TIMEOUT):
+  """Waits for `proc`; returns (exit code, output)."""
+  try:
+    proc.wait(timeout)
+  except subprocess.TimeoutExpired:
+    pytest.fail('timed out after %d s:\n%s' % (timeout, read(output)[-3000:]))
+  return proc.returncode, read(output)
+
+
+def stopped(proc):
+  """Kills `proc` when a test left it running."""
+  if proc.poll() is None:
+    proc.kill()
+    proc.wait(30)
+
+
+# ---------------------------------------------------------------- kill -9
+def test_sigkill_after_a_checkpoint_resumes_there_and_repeats_no_saved_step(records, tmp_path):
+  log_dir = str(tmp_path / 'log')
+  data_before = fingerprint(records)
+  first_out = str(tmp_path / 'first.txt')
+  proc = start(records, log_dir, first_out, '--num_epochs', '2', '--save_every_n_steps', '2')
+  try:
+    wait_until(lambda: (saved_step(log_dir) or 0) >= 2, proc, first_out)
+    proc.send_signal(signal.SIGKILL)
+    code, first = finish(proc, first_out)
+  finally:
+    stopped(proc)
+  assert code == -signal.SIGKILL
+  killed_at = saved_step(log_dir)
+  assert killed_at >= 2 and killed_at % 2 == 0
+  assert 'Finished training' not in first
+  # The checkpoint holds only steps the first run finished and logged.
+  assert logged_steps(first)[:killed_at] == list(range(1, killed_at + 1))
+  events_before = sorted(glob.glob(os.path.join(log_dir, 'events.out.tfevents.*')))
+
+  second_out = str(tmp_path / 'second.txt')
+  proc = start(records, log_dir, second_out, '--num_epochs', '2', '--save_every_n_steps', '2')
+  try:
+    code, second = finish(proc, second_out)
+  finally:
+    stopped(proc)
+  assert code == 0, second[-3000:]
+  assert 'model.ckpt-%d' % killed_at in second  # "Resuming from ..."
+  # Every step after the checkpoint once, none before it again, to the end.
+  assert logged_steps(second) == list(range(killed_at + 1, 9))
+  assert saved_step(log_dir) == 8
+  # No data lost: the records are untouched, the first run's events are still there.
+  assert fingerprint(records) == data_before
+  assert set(events_before) <= set(glob.glob(os.path.join(log_dir, 'events.out.tfevents.*')))
+  assert os.path.isfile(os.path.join(log_dir, run_control.SCHEDULE_FILENAME))
+
+
+# ---------------------------------------------------------------- SIGTERM, SIGINT
+@pytest.fixture(scope='module')
+def terminated(records, tmp_path_factory):
+  """A run of 50 epochs stopped by SIGTERM after its second step."""
+  folder = tmp_path_factory.mktemp('terminated')
+  log_dir, output = str(folder / 'log'), str(folder / 'out.txt')
+  proc = start(records, log_dir, output, '--num_epochs', '50')
+  try:
+    wait_until(lambda: 2 in logged_steps(read(output)), proc, output)
+    proc.send_signal(signal.SIGTERM)
+    code, text = finish(proc, output)
+  finally:
+    stopped(proc)
+  return dict(log_dir=log_dir, code=code, text=text)
+
+
+def test_sigterm_saves_the_last_step_and_exits_143(terminated):
+  assert terminated['code'] == 143, terminated['text'][-3000:]
+  last = logged_steps(terminated['text'])[-1]
+  assert last >= 2
+  # Saved by the signal alone: the time-based save is 600 s away, step saves are off.
+  assert saved_step(terminated['log_dir']) == last
+  checkpoints = glob.glob(os.path.join(terminated['log_dir'], 'model.ckpt-*.index'))
+  assert [os.path.basename(c) for c in checkpoints] == ['model.ckpt-%d.index' % last]
+  assert 'Finished training' not in terminated['text']
+  expected = ('stopped by SIGTERM after step %d; saved %s: run the same command to resume'
+              % (last, os.path.join(terminated['log_dir'], 'model.ckpt-%d' % last)))
+  assert terminated['text'].strip().splitlines()[-1] == expected
+
+
+def test_a_first_signal_waits_for_the_step_a_second_one_stops_at_once():
+  before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+  with run_control.StopSignals() as signals:
+    # Before the session: nothing to save, so a signal stops at once.
+    with pytest.raises(run_control.Interrupted) as early:
+      os.kill(os.getpid(), signal.SIGINT)
+      time.sleep(1)  # the handler runs in this thread, between byte codes
+    assert early.value.exit_code == 130 and 'nothing to save' in str(early.value)
+    signals.defer()
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.1)
+    assert signals.requested and signals.signum == signal.SIGINT
+    with pytest.raises(run_control.Interrupted) as second:
+      os.kill(os.getpid(), signal.SIGTERM)
+      time.sleep(1)
+    assert second.value.exit_code == 143
+  assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+class FakeSupervisor(object):
+  """Records the steps its saver is asked to save."""
+
+  def __init__(self, is_chief=True):
+    self.is_chief = is_chief
+    self.save_path = '/log/model.ckpt'
+    self.saver = self
+    self.saved = []
+    self.step = 0
+
+  def save(self, sess, path, global_step=None):
+    self.saved.append(self.step)
+    return '%s-%d' % (path, self.step)
+
+
+def test_checkpointer_saves_every_n_steps_and_after_n_seconds(monkeypatch):
+  clock = [1000.0]
+  monkeypatch.setattr(run_control.time, 'time', lambda: clock[0])
+  sv = FakeSupervisor()
+  by_steps = run_control.Checkpointer(sv, None, every_n_steps=3, every_n_secs=600)
+  for sv.step in range(1, 10):
+    clock[0] += 1
+    by_steps.maybe_save(None, sv.step)
+  assert sv.saved == [3, 6, 9]
+  sv.saved = []
+  by_time = run_control.Checkpointer(sv, None, every_n_steps=0, every_n_secs=600)
+  for sv.step in range(1, 10):
+    clock[0] += 250  # a save at 600 s, then 600 s after that save
+    by_time.maybe_save(None, sv.step)
+  assert sv.saved == [3, 6, 9]
+  assert by_time.last_path == '/log/model.ckpt-9'
+  worker = FakeSupervisor(is_chief=False)
+  assert run_control.Checkpointer(worker, None, 1).save(None, 1) is None
+  assert worker.saved == []
+
+
+def test_progress_lines_every_n_steps_and_at_the_end(monkeypatch, tf_log):
+  clock = [0.0]
+  monkeypatch.setattr(run_control.time, 'time', lambda: clock[0])
+  progress = run_control.ProgressLog(first_step=0, total_steps=25, batch_size=8,
+                                     every_n_steps=10)
+  for step in range(1, 26):
+    clock[0] += 2.0  # 2 s a step of 8 images
+    progress.step_done(step, 0.5)
+  assert tf_log == ['step 10/25: loss 0.5000, 4.0 images/s, ETA 0:30',
+                    'step 20/25: loss 0.5000, 4.0 images/s, ETA 0:10',
+                    'step 25/25: loss 0.5000, 4.0 images/s, ETA 0:00']
+
+
+# ---------------------------------------------------------------- the schedule
+def schedule_argv(log_dir, records, *extra):
+  return ['--dataset_dir', records, '--log_dir', log_dir, '--num_epochs', '50'] + list(FAST) + \
+      list(extra)
+
+
+def test_resuming_with_another_schedule_says_what_changed(terminated, records, capsys):
+  log_dir = terminated['log_dir']
+  before = fingerprint(log_dir)
+  code = train_flowers.main(schedule_argv(log_dir, records, '--batch_size', '4',
+                                          '--initial_learning_rate', '0.001'))
+  err = capsys.readouterr().err.strip()
+  assert code == 1
+  assert len(err.splitlines()) == 1, err
+  assert err.startswith('error: log_dir %s ' % log_dir)
+  assert 'batch_size 8 -> 4, initial_learning_rate 0.0002 -> 0.001' in err
+  assert '--allow_changed_schedule' in err
+  assert 'num_epochs' not in err and 'learning_rate_decay_factor' not in err
+  assert fingerprint(log_dir) == before  # nothing written
+
+
+def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tmp_path, capsys):
+  log_dir = str(tmp_path / 'log')
+  shutil.copytree(terminated['log_dir'], log_dir)
+  start_step = saved_step(log_dir)
+  # One more epoch at another decay factor: 4 steps a run of 8-image batches.
+  epochs = start_step // 4 + 2
+  code = train_flowers.main(schedule_argv(log_dir, records, '--num_epochs', str(epochs),
+                                          '--learning_rate_decay_factor', '0.5',
+                                          '--allow_changed_schedule'))
+  assert code == 0, capsys.readouterr().err[-3000:]
+  assert saved_step(log_dir) == epochs * 4
+  with open(os.path.join(log_dir, run_control.SCHEDULE_FILENAME)) as f:
+    stored = json.load(f)
+  assert stored['learning_rate_decay_factor'] == 0.5 and stored['num_epochs'] == epochs
+
+
+def test_check_schedule_compares_what_sets_the_learning_rate(tmp_path):
+  args = train_flowers.build_parser().parse_args(['--batch_size', '8', '--num_epochs', '6'])
+  log_dir = str(tmp_path / 'log')
+  first = run_control.schedule_of(args, 32)
+  run_control.check_schedule(log_dir, first, resuming=False, allow_changed=False)
+  run_control.save_schedule(log_dir, first)
+  # More epochs: the learning rate of every step stays, so it is no change.
+  longer = dict(first, num_epochs=7)
+  run_control.check_schedule(log_dir, longer, resuming=True, allow_changed=False)
+  more_images = dict(longer, train_images=40)
+  with pytest.raises(ValueError, match=r'\(train_images 32 -> 40\)'):
+    run_control.check_schedule(log_dir, more_images, resuming=True, allow_changed=False)
+  run_control.check_schedule(log_dir, more_images, resuming=True, allow_changed=True)
+  # A fresh run (no checkpoint to resume) does not compare.
+  run_control.check_schedule(log_dir, dict(first, batch_size=1), resuming=False,
+                             allow_changed=False)
+  run_control.save_schedule(log_dir, more_images)
+  with open(os.path.join(log_dir, run_control.SCHEDULE_FILENAME)) as f:
+    assert json.load(f) == more_images
+  assert os.listdir(log_dir) == [run_control.SCHEDULE_FILENAME]  # no temporary left
+
+
+# ---------------------------------------------------------------- input failures
+@pytest.fixture
+def tf_log():
+  """The messages TensorFlow logs during a test."""
+  lines = []
+
+  class Collect(logging.Handler):
+    def emit(self, record):
+      lines.append(record.getMessage())
+
+  handler = Collect()
+  tf_logger = logging.getLogger('tensorflow')
+  level = tf_logger.level
+  tf_logger.addHandler(handler)
+  tf_logger.setLevel(logging.INFO)
+  yield lines
+  tf_logger.removeHandler(handler)
+  tf_logger.setLevel(level)
+
+
+def records_with_a_bad_photo(records, folder):
+  """A copy of `records` whose second training shard also holds a record that is not a JPEG."""
+  os.makedirs(folder)
+  for path in glob.glob(os.path.join(records, '*')):
+    if os.path.isfile(path):
+      shutil.copy(path, folder)
+  shard = sorted(glob.glob(os.path.join(folder, 'flowers_train_*')))[1]
+  good = list(tf.python_io.tf_record_iterator(shard))
+  bad = dataset_utils.image_to_tfexample(b'not a jpeg at all', b'jpg', 40, 40, 0)
+  with tf.python_io.TFRecordWriter(shard) as writer:
+    for record in good + [bad.SerializeToString()]:
+      writer.write(record)
+  return folder
+
+
+def assert_failed_in_one_line(code, err, tf_log, log_dir):
+  assert code == 1
+  assert len(err.strip().splitlines()) == 1, err
+  assert err.startswith('error: training stopped at step ')
+  assert not any('Finished training' in line for line in tf_log)
+  assert saved_step(log_dir) is None  # no final checkpoint of an unfinished run
+
+
+def test_an_input_thread_error_ends_in_one_line_not_in_success(records, tmp_path, capsys,
+                                                               tf_log):
+  data = records_with_a_bad_photo(records, str(tmp_path / 'data'))
+  log_dir = str(tmp_path / 'log')
+  code = train_flowers.main(['--dataset_dir', data, '--log_dir', log_dir, '--num_epochs', '20']
+                            + list(FAST))
+  err = capsys.readouterr().err
+  assert_failed_in_one_line(code, err, tf_log, log_dir)
+  assert 'reading %s failed (InvalidArgumentError: ' % data in err
+
+
+def test_an_input_queue_that_runs_dry_ends_in_one_line(records, tmp_path, capsys, tf_log,
+                                                       monkeypatch):
+  real_load_batch = train_flowers.load_batch
+
+  def one_epoch_only(*args, **kwargs):
+    kwargs['num_epochs'] = 1
+    return real_load_batch(*args, **kwargs)
+
+  monkeypatch.setattr(train_flowers, 'load_batch', one_epoch_only)
+  log_dir = str(tmp_path / 'log')
+  code = train_flowers.main(['--dataset_dir', records, '--log_dir', log_dir, '--num_epochs', '2']
+                            + list(FAST))
+  err = capsys.readouterr().err
+  assert_failed_in_one_line(code, err, tf_log, log_dir)
+  # 32 images make 4 batches of 8; the 5th step finds the queue closed.
+  assert err.startswith('error: training stopped at step 4 of 8 ')
+  assert 'the input queue ran dry' in err
