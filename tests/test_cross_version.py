@@ -56,7 +56,11 @@ def other_python():
 
 def run_there(python, script, *argv):
   """Runs a script with the other venv's python; returns its output."""
-  result = subprocess.run([python, os.path.join(REPO, script)] + list(argv), cwd=REPO,
+  # TF 2.x sets TF2_BEHAVIOR=1 in its process, which would switch a TF 1.15
+  # child to v2 behaviour; the oneDNN choice is the child's own too.
+  env = {k: v for k, v in os.environ.items()
+         if k not in ('TF2_BEHAVIOR', 'TF_ENABLE_ONEDNN_OPTS')}
+  result = subprocess.run([python, os.path.join(REPO, script)] + list(argv), cwd=REPO, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=1200)
   assert result.returncode == 0, result.stderr[-3000:]
