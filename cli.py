@@ -125,15 +125,28 @@ def user_message(error, args=None):
   return None
 
 
+class Stopped(BaseException):
+  """A run stopped on purpose (a signal); str() says what was kept, `exit_code` is the code.
+
+  No Exception, so that no `except Exception` on the way takes it for a failure.
+  """
+  exit_code = 1
+
+
 def report_errors(run_fn, args):
   """Runs `run_fn(args)`, turning failures the user can fix into one line and exit code 1.
 
   Anything else is a bug and keeps its traceback; with args.debug every failure does.
-  Ctrl-C ends with exit code 130.
+  Ctrl-C ends with exit code 130, a Stopped run with its own code and message.
   """
   debug = getattr(args, 'debug', False)
   try:
     return run_fn(args)
+  except Stopped as e:
+    if debug:
+      raise
+    print(e, file=sys.stderr)
+    return e.exit_code
   except KeyboardInterrupt:
     if debug:
       raise

@@ -23,6 +23,7 @@ import time
 import tensorflow.compat.v1 as tf
 
 import atomic_files
+import cli
 import dataset_utils
 import downloads
 from cli import UsageError
@@ -37,11 +38,11 @@ SIGNAL_NAMES = {signal.SIGINT: 'SIGINT', signal.SIGTERM: 'SIGTERM'}
 
 
 # ================ SIGNALS ================
-class Interrupted(BaseException):
+class Interrupted(cli.Stopped):
   """Training stopped on a signal; `exit_code` is 128 + the signal number.
 
   Like KeyboardInterrupt it is no Exception, so that the Supervisor does not
-  report it as an error (and no `except Exception` swallows it).
+  report it as an error; cli.report_errors prints it and exits with its code.
   """
 
   def __init__(self, signum, step=None, saved_to=None):

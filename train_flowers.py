@@ -497,11 +497,7 @@ def train(args):
 def run(args):
   """The command: trains (alone, or as a worker or ps task of a cluster), then
   returns the exit code (128 + signal when stopped by one)."""
-  try:
-    return distributed.run(args, train)
-  except run_control.Interrupted as e:
-    print(e, file=sys.stderr)
-    return e.exit_code
+  return distributed.run(args, train)
 
 
 # ================ COMMAND LINE ================
