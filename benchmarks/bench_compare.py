@@ -22,13 +22,14 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+from machine import cpu_info
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -39,23 +40,6 @@ TARGET_RSS_GB = 4.0
 BF16_FLAGS = ('avx512_bf16', 'amx_bf16')
 SHOWN_FLAGS = ('avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16')
 
-
-def cpu_info():
-  """(model name, set of flags) from /proc/cpuinfo; no TensorFlow needed."""
-  model, flags = platform.processor() or platform.machine(), set()
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        key, _, value = line.partition(':')
-        if key.strip() == 'model name':
-          model = value.strip()
-        elif key.strip() == 'flags':
-          flags = set(value.split())
-        if flags and model:
-          break
-  except (IOError, OSError):
-    pass
-  return model, flags
 
 
 def configurations(has_bf16):

@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -24,23 +23,12 @@ sys.path.insert(0, HERE)
 import tf_compat  # noqa: E402,F401  (before TensorFlow)
 import tensorflow.compat.v1 as tf  # noqa: E402
 
+from machine import cpu_model  # noqa: E402
 import bench_train_eval  # noqa: E402
 import create_tfrecord  # noqa: E402
 import demo_photos  # noqa: E402
 import predict_flowers  # noqa: E402
-import train_flowers  # noqa: E402
 
-
-def cpu_model():
-  """The CPU's marketing name, from /proc/cpuinfo where there is one."""
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          return line.split(':', 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or 'unknown CPU'
 
 
 def write_checkpoint(path, num_classes, image_size):

@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import os
-import platform
 import re
 import socket
 import statistics
@@ -24,21 +23,12 @@ import tempfile
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 sys.path.insert(0, REPO)
 
+from machine import cpu_model  # noqa: E402
 import create_tfrecord  # noqa: E402
 import demo_photos  # noqa: E402
 
 STEP_LINE = re.compile(r'global step \d+: loss: [-\d.naif]+ \(([\d.]+) sec/step')
 
-
-def cpu_model():
-  try:
-    with open('/proc/cpuinfo') as f:
-      for line in f:
-        if line.startswith('model name'):
-          return line.split(':', 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or 'unknown CPU'
 
 
 def free_ports(count):
