@@ -101,38 +101,6 @@ def read_labels(dataset_dir, labels_file=None):
   return path, dataset_utils.read_label_file(folder or '.', name)
 
 
-def count_records(path):
-  """Counts the records of a TFRecord file, checking each one's CRCs on the way.
-
-  The whole file is read (about half a second for the 230 MB of flowers), so
-  that a truncated or damaged shard is reported here, in one line, instead of
-  by an input thread in the middle of training. Local or tf.gfile paths.
-  """
-  count = 0
-  try:
-    for _ in tf.io.tf_record_iterator(path):
-      count += 1
-  except tf.errors.DataLossError as e:
-    raise UsageError('%s is damaged (%s, after %d good records): convert the photos again'
-                     % (path, e.message, count))
-  return count
-
-
-def tfexample_decoder():
-  """Decodes TF-slim's image TFExamples into 'image' (uint8 RGB) and 'label'."""
-  keys_to_features = {
-      'image/encoded': tf.FixedLenFeature((), tf.string, default_value=''),
-      'image/format': tf.FixedLenFeature((), tf.string, default_value='jpg'),
-      'image/class/label': tf.FixedLenFeature(
-          [], tf.int64, default_value=tf.zeros([], dtype=tf.int64)),
-  }
-  items_to_handlers = {
-      'image': slim.tfexample_decoder.Image(),
-      'label': slim.tfexample_decoder.Tensor('image/class/label'),
-  }
-  return slim.tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
-
-
 def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=None):
   """Describes one split of the TFRecords as a `slim.dataset.Dataset`.
 
@@ -169,7 +137,7 @@ def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=No
                      '`python create_tfrecord.py --photo_dir PHOTOS --output_dir %s` '
                      '(or --download_flowers)'
                      % (file_pattern % split_name, os.path.abspath(dataset_dir), dataset_dir))
-  num_samples = sum(count_records(f) for f in files)
+  num_samples = sum(dataset_utils.count_records(f) for f in files)
   if not num_samples:
     raise UsageError('the %s shards in %s hold no records: convert the photos again%s'
                      % (split_name, dataset_dir, ' with --validation_size 1 or more'
@@ -178,7 +146,7 @@ def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=No
 
   return slim.dataset.Dataset(
       data_sources=files,
-      decoder=tfexample_decoder(),
+      decoder=dataset_utils.tfexample_decoder(),
       reader=tf.TFRecordReader,
       num_readers=4,
       num_samples=num_samples,

@@ -9,7 +9,6 @@ import tensorflow.compat.v1 as tf
 
 import dataset_utils
 import sample_files
-import train_flowers
 from tiny_data import REPO
 
 
@@ -46,7 +45,7 @@ def test_image_to_tfexample_decodes_with_slim_tfexample_decoder():
   assert [feature[k].int64_list.value[0] for k in
           ('image/class/label', 'image/height', 'image/width')] == [3, 20, 30]
   with tf.Graph().as_default():
-    decoder = train_flowers.tfexample_decoder()
+    decoder = dataset_utils.tfexample_decoder()
     image, label = decoder.decode(tf.constant(example.SerializeToString()), ['image', 'label'])
     with tf.Session() as sess:
       image, label = sess.run([image, label])

@@ -52,7 +52,7 @@ def test_count_records_rejects_a_truncated_file(records, tmp_path):
   cut = tmp_path / 'cut.tfrecord'
   cut.write_bytes(open(shard, 'rb').read()[:-7])
   with pytest.raises(ValueError, match='truncated'):
-    train_flowers.count_records(str(cut))
+    dataset_utils.count_records(str(cut))
 
 
 def test_import_needs_no_labels_file(tmp_path):
