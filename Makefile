@@ -89,4 +89,4 @@ bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
 
 clean:
-	rm -rf $(VENV) log log_eval demo_run cluster_run
+	rm -rf $(VENV) log log_eval demo_run cluster_run reproduce
