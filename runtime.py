@@ -21,7 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 
-import tf_compat  # noqa: F401  (before TensorFlow)
+import tf_compat  # before TensorFlow
 import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
@@ -102,7 +102,8 @@ def onednn_enabled():
 
 
 def gpu_present():
-  return bool(tf.config.experimental.list_physical_devices('GPU'))
+  with tf_compat.cpp_start_up_lines_hidden():  # a machine without CUDA says so on TF 2.x
+    return bool(tf.config.experimental.list_physical_devices('GPU'))
 
 
 def resolve_device(args=None):

@@ -21,6 +21,7 @@ On TensorFlow 1.15 it does nothing. On TensorFlow 2.x it
 """
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import importlib
 import os
 import platform
@@ -49,9 +50,35 @@ def _enable_onednn_by_default():
     os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 
+@contextlib.contextmanager
+def cpp_start_up_lines_hidden():
+  """Sends fd 2 to /dev/null while TensorFlow 2.x loads or first looks for GPUs, when
+  logs are meant to be quiet.
+
+  TensorFlow 2.x writes its C++ start-up lines (CUDA stubs, oneDNN, cuInit) before
+  its logger is set up, where TF_CPP_MIN_LOG_LEVEL does not reach them. A failed import
+  still raises a Python exception, which is shown after fd 2 is back.
+  """
+  version = installed_tensorflow_version()
+  quiet = os.environ.get('TF_CPP_MIN_LOG_LEVEL', '0') not in ('', '0')
+  if not (quiet and version and int(version.split('.')[0]) >= 2):
+    yield
+    return
+  sys.stderr.flush()
+  saved = os.dup(2)
+  try:
+    with open(os.devnull, 'w') as null:
+      os.dup2(null.fileno(), 2)
+    yield
+  finally:
+    os.dup2(saved, 2)
+    os.close(saved)
+
+
 _enable_onednn_by_default()
 
-import tensorflow.compat.v1 as tf  # noqa: E402  (after the environment is set)
+with cpp_start_up_lines_hidden():
+  import tensorflow.compat.v1 as tf  # noqa: E402  (after the environment is set)
 
 IS_TF2 = int(tf.__version__.split('.')[0]) >= 2
 LEGACY_LAYERS = 'tf_keras.legacy_tf_layers'
@@ -89,6 +116,9 @@ def _restore_control_flow_ops():
 
 
 if IS_TF2:
-  tf.disable_v2_behavior()
+  # Its deprecation notices concern this compat step itself, not the user's code.
+  from tensorflow.python.util import deprecation  # noqa: E402
+  with deprecation.silence():
+    tf.disable_v2_behavior()
   _alias_legacy_layers()
   _restore_control_flow_ops()
