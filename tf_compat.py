@@ -26,6 +26,7 @@ import importlib
 import os
 import platform
 import sys
+import warnings
 
 TF_PACKAGES = ('tensorflow', 'tensorflow-cpu', 'tensorflow-intel')
 
@@ -116,6 +117,8 @@ def _restore_control_flow_ops():
 
 
 if IS_TF2:
+  # The Keras legacy layers tf_slim builds on warn at every use: noise to a user.
+  warnings.filterwarnings('ignore', category=UserWarning, module=r'(tf_keras|tensorflow)\.')
   # Its deprecation notices concern this compat step itself, not the user's code.
   from tensorflow.python.util import deprecation  # noqa: E402
   with deprecation.silence():
