@@ -29,6 +29,8 @@ deprecation._PRINT_DEPRECATION_WARNINGS = '--verbose' in sys.argv[1:]  # pylint:
 
 # Marks the message of the in-graph label check, so that it can be recognised here.
 BAD_LABEL_TAG = 'label outside labels.txt'
+# The message of TF-slim's check on the loss (create_train_op's check_numerics).
+NAN_LOSS_TAG = 'LossTensor is inf or nan'
 
 # What to do about an OSError, by errno.
 _OS_ERROR_FIXES = {
@@ -114,6 +116,9 @@ def user_message(error, args=None):
     return ('a TFRecord in %s holds a %s: convert the photos again, or pass the '
             '--labels_file they were made with'
             % (getattr(args, 'dataset_dir', 'the dataset folder'), BAD_LABEL_TAG))
+  if isinstance(error, tf.errors.InvalidArgumentError) and NAN_LOSS_TAG in error.message:
+    return ('the training loss became NaN or infinite: try a smaller --initial_learning_rate '
+            '(or a larger --batch_size); the checkpoints already in --log_dir are kept')
   first_line = getattr(error, 'message', '').strip().split('\n')[0]
   if isinstance(error, tf.errors.DataLossError):
     return '%s: a TFRecord file is damaged; convert the photos again' % first_line

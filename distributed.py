@@ -276,7 +276,7 @@ class Deployment(object):
       apply_op = optimizer.apply_gradients(grads,
                                            global_step=tf.train.get_or_create_global_step())
       with tf.control_dependencies([apply_op] + update_ops):
-        train_op = tf.check_numerics(tf.identity(total_loss), 'LossTensor is inf or nan',
+        train_op = tf.check_numerics(tf.identity(total_loss), cli.NAN_LOSS_TAG,
                                      name='train_op')
     if self._sync_optimizer:
       self._sync_init_tokens = self._sync_optimizer.get_init_tokens_op()

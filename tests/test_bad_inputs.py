@@ -248,6 +248,13 @@ def test_label_at_or_above_num_classes(records, tmp_path, capsys):
                    dataset_utils.BAD_LABEL_TAG, records, '--labels_file')
 
 
+def test_loss_that_becomes_nan(records, tmp_path, capsys):
+  # Adam moves every weight by about the learning rate: 1e30 overflows at once.
+  log_dir = tmp_path / 'log'
+  assert_one_error(train_main(records, log_dir, '--initial_learning_rate', '1e30'),
+                   capsys.readouterr().err, 'NaN', '--initial_learning_rate', '--log_dir')
+
+
 # ---------------------------------------------------------------- checkpoints and logs
 def test_missing_checkpoint(records, tmp_path, capsys):
   # Training's missing ImageNet checkpoint: test_train_flowers.py

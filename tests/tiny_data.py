@@ -52,18 +52,37 @@ def read_spec(path):
   return rows
 
 
-def write_spec_checkpoint(path, spec, write_version=None):
-  """Writes a checkpoint holding the spec's variables, variable i filled with i/1000.
+def spec_values(i, name, shape):
+  """Variable i's values: a short repeating pattern, scaled for what the variable is.
 
-  Constant fills keep it compressible (for download tests) and tell variables apart.
+  Weights of fan-in scale and variances near 1 keep a forward and backward pass
+  finite (constant fills made every channel alike, so the batch variances were
+  near 0 and the gradients blew up to NaN under oneDNN). The 97-value period
+  keeps the file compressible for the download tests, and the offset i * 1e-5
+  tells variables apart.
   """
+  size = int(np.prod(shape))
+  pattern = np.random.RandomState(i).normal(0.0, 1.0, 97)
+  noise = np.resize(pattern, size).reshape(shape)
+  if name.endswith('weights'):
+    values = noise * np.sqrt(2.0 / max(1, size // shape[-1]))
+  elif name.endswith('moving_variance'):
+    values = 1.0 + 0.1 * np.abs(noise)
+  else:  # biases, beta, moving_mean
+    values = 0.01 * noise
+  return (values + i * 1e-5).astype(np.float32)
+
+
+def write_spec_checkpoint(path, spec, write_version=None):
+  """Writes a checkpoint holding the spec's variables, filled by spec_values."""
   import tensorflow.compat.v1 as tf
   with tf.Graph().as_default():
-    variables = [tf.get_variable(name, shape, initializer=tf.constant_initializer(i / 1000.0))
-                 for i, (name, shape) in enumerate(spec)]
+    variables = [tf.get_variable(name, shape, initializer=tf.zeros_initializer())
+                 for name, shape in spec]
     saver = tf.train.Saver(variables, write_version=write_version or tf.train.SaverDef.V1)
     with tf.Session() as sess:
-      sess.run(tf.global_variables_initializer())
+      for i, (variable, (name, shape)) in enumerate(zip(variables, spec)):
+        variable.load(spec_values(i, name, shape), sess)
       saver.save(sess, path, write_meta_graph=False)
   return path
 
