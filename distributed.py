@@ -19,6 +19,7 @@ ps task serves until every worker has put a token in its done-queue.
 from __future__ import absolute_import, division, print_function
 
 import contextlib
+import gc
 import re
 import time
 
@@ -279,6 +280,11 @@ class Deployment(object):
         train_op = tf.check_numerics(tf.identity(total_loss), cli.NAN_LOSS_TAG,
                                      name='train_op')
     if self._sync_optimizer:
+      # start_sync runs the local-step init itself; this check of the optimizer's
+      # would otherwise log "Object was never used" when it is collected.
+      unused = getattr(self._sync_optimizer, 'ready_for_local_init_op', None)
+      if hasattr(unused, 'mark_used'):
+        unused.mark_used()
       self._sync_init_tokens = self._sync_optimizer.get_init_tokens_op()
       # At the end the chief frees any worker still waiting for a token.
       self._sync_end_tokens = self._sync_optimizer.get_init_tokens_op(self.num_workers)
@@ -447,15 +453,21 @@ def run(args, train_fn):
     train_fn(args)
     return 0
   tf.logging.set_verbosity(tf.logging.INFO)
-  if deploy.job_name == 'ps':
-    return serve(deploy)
-  start_server(deploy)
   try:
-    result = train_fn(args)
+    if deploy.job_name == 'ps':
+      return serve(deploy)
+    start_server(deploy)
+    try:
+      result = train_fn(args)
+    finally:
+      deploy.report_done()
+    print('worker %d finished: global step %d' % (deploy.task_index, result['global_step']))
+    return 0
   finally:
-    deploy.report_done()
-  print('worker %d finished: global step %d' % (deploy.task_index, result['global_step']))
-  return 0
+    # Dropped now, not at interpreter exit, where Server.__del__ finds TF's
+    # modules gone and prints a traceback.
+    _servers.clear()
+    gc.collect()
 
 
 def train_loop(sess, sv, graph, args):

@@ -284,7 +284,7 @@ def test_sync_cluster_counts_aggregated_updates(cluster):
 
 
 def test_killed_worker_ends_the_sync_run_with_a_clear_message(cluster):
-  c = cluster('--sync_replicas', '--num_epochs', '20', '--cluster_timeout_secs', '20')
+  c = cluster('--sync_replicas', '--num_epochs', '10', '--cluster_timeout_secs', '20')
   deadline = time.time() + 900
   while 'global step' not in c.log('worker1'):
     assert time.time() < deadline and c.procs['worker0'].poll() is None, c.log('worker0')[-3000:]
@@ -292,10 +292,18 @@ def test_killed_worker_ends_the_sync_run_with_a_clear_message(cluster):
   c.procs['worker1'].send_signal(signal.SIGKILL)
   codes = c.wait(400)  # the chief's 20 s, then every process's exit on a loaded machine
   chief = c.log('worker0')
-  assert codes['worker0'] == 1, chief[-3000:]
-  errors = [l for l in chief.splitlines() if l.startswith('error: ')]
-  assert len(errors) == 1 and 'worker' in errors[0] and '--cluster_timeout_secs' in errors[0]
-  assert 'Traceback' not in chief
+  assert 'Traceback' not in chief and 'never used' not in chief, chief[-3000:]
+  # SyncReplicasOptimizer takes any 2 gradients for an update, so the chief
+  # may go on alone, 2 steps an update; or it may wait on a token the killed
+  # worker took, until --cluster_timeout_secs. Either way it says so.
+  if codes['worker0'] == 0:
+    assert ('1 of the 1 other workers did not report done within 20 s (--cluster_timeout_secs)'
+            in chief)
+    assert checkpoint_step(c.log_dir) == int(math.ceil(TRAIN_IMAGES / 8.0)) * 10
+  else:
+    assert codes['worker0'] == 1, chief[-3000:]
+    errors = [l for l in chief.splitlines() if l.startswith('error: ')]
+    assert len(errors) == 1 and 'worker' in errors[0] and '--cluster_timeout_secs' in errors[0]
   # The chief told the ps to stop.
   assert codes['ps'] == 0
   assert 'never reported done' in c.log('ps')
