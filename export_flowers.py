@@ -16,7 +16,6 @@ Everything is written to a temporary folder that is renamed at the end.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import os
 import shutil
 import sys
@@ -185,7 +184,7 @@ def run(args):
 
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
-  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   p.add_argument('--output_dir', default=output_dir, help='the folder the export goes to')
   p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT_DIR')
   p.add_argument('--log_dir', default=log_dir,
@@ -200,7 +199,7 @@ def build_parser():
 
 
 def main(argv=None):
-  return cli.report_errors(run, build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

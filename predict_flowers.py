@@ -1,9 +1,9 @@
 """Classifies photos with a fine-tuned Inception-ResNet-V2 checkpoint.
 
     python predict_flowers.py photo.jpg more_photos/ 'holiday/*.png'
-    python predict_flowers.py --verbose --output_json predictions.json photos/
+    python predict_flowers.py --show_top_k --output_json predictions.json photos/
 
-Prints `PATH<TAB>NAME<TAB>PROBABILITY` for each image (with --verbose, the top
+Prints `PATH<TAB>NAME<TAB>PROBABILITY` for each image (with --show_top_k, the top
 --top_k classes below it). Images are decoded by TensorFlow and preprocessed
 exactly as `eval_flowers.py` does, so the probabilities are the ones evaluation
 computes for the same image. An unreadable file gets one line on stderr and is
@@ -11,7 +11,6 @@ skipped; the exit status is then 1, or 2 when no image could be read.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import glob
 import io
 import json
@@ -45,7 +44,7 @@ dataset_dir = train_flowers.dataset_dir
 # The size the model was trained at.
 image_size = train_flowers.image_size
 batch_size = 32
-# Classes shown with --verbose and written to --output_json (at most the class count).
+# Classes shown with --show_top_k and written to --output_json (at most the class count).
 top_k = 5
 # Empty: no JSON file.
 output_json = ''
@@ -332,7 +331,7 @@ def predict(args, out=None, err=None):
   def on_result(path, top):
     results.append(dict(path=path, **top))
     out.write('%s\t%s\t%.4f\n' % (path, top['names'][0], top['probabilities'][0]))
-    if args.verbose:
+    if args.show_top_k:
       for rank, (name, p) in enumerate(zip(top['names'], top['probabilities']), 1):
         out.write('  %d. %s\t%.4f\n' % (rank, name, p))
     out.flush()
@@ -366,7 +365,7 @@ def run(args):
 
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
-  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   p.add_argument('inputs', nargs='+', metavar='PHOTO_OR_FOLDER_OR_GLOB',
                  help='image files, folders (searched with their sub-folders) or glob '
                       'patterns')
@@ -377,8 +376,8 @@ def build_parser():
   train_flowers.add_dataset_flags(p)
   p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
   p.add_argument('--top_k', type=cli.positive_int, default=top_k,
-                 help='classes listed with --verbose and in --output_json')
-  p.add_argument('--verbose', action='store_true',
+                 help='classes listed with --show_top_k and in --output_json')
+  p.add_argument('--show_top_k', action='store_true',
                  help='list the top TOP_K classes under each image')
   p.add_argument('--output_json', default=output_json,
                  help='also write path, top-k names, indices and probabilities here')
@@ -386,7 +385,7 @@ def build_parser():
 
 
 def main(argv=None):
-  return cli.report_errors(run, build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

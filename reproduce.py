@@ -13,7 +13,6 @@ network for the two downloads; offline it says in one line what to fetch.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import glob
 import json
 import os
@@ -195,7 +194,7 @@ def run(args):
 
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
-  p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  p = cli.new_parser(__doc__.split('\n\n')[0])
   p.add_argument('--work_dir', default=work_dir, help='where every stage keeps its output')
   p.add_argument('--flowers_url', default=flowers_url)
   p.add_argument('--checkpoint_url', default=checkpoint_url)
@@ -210,7 +209,7 @@ def build_parser():
 
 
 def main(argv=None):
-  return cli.report_errors(run, build_parser().parse_args(argv))
+  return cli.main(run, build_parser(), argv)
 
 
 if __name__ == '__main__':

@@ -133,7 +133,7 @@ def test_json_lists_every_image_with_its_classes(mixed, mixed_run):
 
 def test_verbose_lists_the_top_classes(records, trained, mixed, capsys):
   photo = os.path.join(mixed['folder'], 'red.jpg')
-  code = predict_flowers.main(predict_argv(records, trained, photo, '--verbose'))
+  code = predict_flowers.main(predict_argv(records, trained, photo, '--show_top_k'))
   out = capsys.readouterr().out.splitlines()
   assert code == 0
   assert out[0].startswith(photo + '\tred\t')
