@@ -131,7 +131,7 @@ def test_json_lists_every_image_with_its_classes(mixed, mixed_run):
               if f != 'predictions.json']  # no temporary file left
 
 
-def test_verbose_lists_the_top_classes(records, trained, mixed, capsys):
+def test_show_top_k_lists_the_top_classes(records, trained, mixed, capsys):
   photo = os.path.join(mixed['folder'], 'red.jpg')
   code = predict_flowers.main(predict_argv(records, trained, photo, '--show_top_k'))
   out = capsys.readouterr().out.splitlines()
