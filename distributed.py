@@ -18,6 +18,7 @@ ps task serves until every worker has put a token in its done-queue.
 """
 from __future__ import absolute_import, division, print_function
 
+import atexit
 import contextlib
 import gc
 import re
@@ -401,9 +402,18 @@ def done_queue(ps_task, num_workers):
 _servers = {}
 
 
+def _drop_servers():
+  """At exit, before TF's modules are torn down: Server.__del__ would find them
+  gone then and print a traceback."""
+  _servers.clear()
+  gc.collect()
+
+
 def start_server(deploy):
   """This process's tf.train.Server, started once."""
   key = (deploy.job_name, deploy.task_index)
+  if not _servers:
+    atexit.register(_drop_servers)
   if key not in _servers:
     _servers[key] = tf.train.Server(deploy.cluster_spec, job_name=deploy.job_name,
                                     task_index=deploy.task_index)
@@ -453,21 +463,15 @@ def run(args, train_fn):
     train_fn(args)
     return 0
   tf.logging.set_verbosity(tf.logging.INFO)
+  if deploy.job_name == 'ps':
+    return serve(deploy)
+  start_server(deploy)
   try:
-    if deploy.job_name == 'ps':
-      return serve(deploy)
-    start_server(deploy)
-    try:
-      result = train_fn(args)
-    finally:
-      deploy.report_done()
-    print('worker %d finished: global step %d' % (deploy.task_index, result['global_step']))
-    return 0
+    result = train_fn(args)
   finally:
-    # Dropped now, not at interpreter exit, where Server.__del__ finds TF's
-    # modules gone and prints a traceback.
-    _servers.clear()
-    gc.collect()
+    deploy.report_done()
+  print('worker %d finished: global step %d' % (deploy.task_index, result['global_step']))
+  return 0
 
 
 def train_loop(sess, sv, graph, args):
