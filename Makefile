@@ -60,8 +60,12 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 endif
 
+# Two pytest workers: one test process leaves much of a second core idle (graph
+# building and checkpoint writing run on one thread); tests sharing a module
+# fixture carry an xdist_group mark and stay in one worker.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup tests
 
 demo: $(STAMP)
 	$(PY) demo.py

@@ -1,6 +1,8 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
 """Fixtures shared by the tests: small real data, photo folders and training runs."""
+import fcntl
+import json
 import os
 import sys
 
@@ -19,13 +21,36 @@ import tiny_data  # noqa: E402
 from tiny_data import SPEC, train_args  # noqa: E402
 
 
+def made_once(tmp_path_factory, name, make):
+  """Runs make(folder) once for the whole test run and returns its JSON-able result.
+
+  Under pytest-xdist every worker process has its own session fixtures; the
+  first worker to ask makes the result in the run's common folder while the
+  others wait on a lock, then read it.
+  """
+  base = tmp_path_factory.getbasetemp()
+  if os.environ.get('PYTEST_XDIST_WORKER'):
+    base = base.parent  # the workers' basetemps are popen-gw0, popen-gw1, ... in it
+  result_path = str(base / (name + '.json'))
+  with open(str(base / (name + '.lock')), 'w') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if not os.path.exists(result_path):
+      result = make(str(base / name))
+      with open(result_path + '.part', 'w') as f:
+        json.dump(result, f)
+      os.replace(result_path + '.part', result_path)
+    with open(result_path) as f:
+      return json.load(f)
+
+
 @pytest.fixture(scope='session')
 def records(tmp_path_factory):
   """TFRecords of the two-colour set: 32 training and 8 validation images."""
-  root = tmp_path_factory.mktemp('records')
-  photos = tiny_data.make_colour_photos(str(root / 'photos'), per_class=20)
-  create_tfrecord.convert_dataset(photos, str(root), validation_size=8, num_shards=2)
-  return str(root)
+  def make(root):
+    photos = tiny_data.make_colour_photos(os.path.join(root, 'photos'), per_class=20)
+    create_tfrecord.convert_dataset(photos, root, validation_size=8, num_shards=2)
+    return root
+  return made_once(tmp_path_factory, 'records', make)
 
 
 # Batch 8: batch statistics of fewer images differ enough from the moving
@@ -39,24 +64,28 @@ TRAINING = ('--batch_size', '8', '--batch_norm_decay', '0.8', '--num_epochs_befo
 @pytest.fixture(scope='session')
 def trained(records, tmp_path_factory):
   """Trains from scratch for 6 epochs (24 steps), then resumes for a 7th."""
-  log_dir = str(tmp_path_factory.mktemp('train') / 'log')
-  first = train_flowers.train(train_args(records, log_dir, '--from_scratch',
-                                         '--num_epochs', '6', *TRAINING))
-  first_checkpoint = tf.train.latest_checkpoint(log_dir)
-  # Resuming must not need the ImageNet checkpoint: point it at nothing.
-  resumed = train_flowers.train(train_args(records, log_dir, '--num_epochs', '7',
-                                           '--checkpoint_file', '/nonexistent/x.ckpt',
-                                           *TRAINING))
-  return dict(log_dir=log_dir, first=first, resumed=resumed,
-              first_checkpoint=first_checkpoint)
+  def make(folder):
+    log_dir = os.path.join(folder, 'log')
+    first = train_flowers.train(train_args(records, log_dir, '--from_scratch',
+                                           '--num_epochs', '6', *TRAINING))
+    first_checkpoint = tf.train.latest_checkpoint(log_dir)
+    # Resuming must not need the ImageNet checkpoint: point it at nothing.
+    resumed = train_flowers.train(train_args(records, log_dir, '--num_epochs', '7',
+                                             '--checkpoint_file', '/nonexistent/x.ckpt',
+                                             *TRAINING))
+    return dict(log_dir=log_dir, first=first, resumed=resumed,
+                first_checkpoint=first_checkpoint)
+  return made_once(tmp_path_factory, 'trained', make)
 
 
 @pytest.fixture(scope='session')
 def spec_checkpoint(tmp_path_factory):
   """A V1-format checkpoint with the official checkpoint's 908 variables."""
-  folder = tmp_path_factory.mktemp('imagenet')
-  path = str(folder / 'inception_resnet_v2_2016_08_30.ckpt')
-  return tiny_data.write_spec_checkpoint(path, tiny_data.read_spec(SPEC))
+  def make(folder):
+    os.makedirs(folder)
+    path = os.path.join(folder, 'inception_resnet_v2_2016_08_30.ckpt')
+    return tiny_data.write_spec_checkpoint(path, tiny_data.read_spec(SPEC))
+  return made_once(tmp_path_factory, 'spec_checkpoint', make)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,9 @@ import eval_flowers
 import tiny_data
 from tiny_data import IMAGE_SIZE, SPEC
 
+# Its tests share module fixtures: pytest-xdist runs them in one worker.
+pytestmark = pytest.mark.xdist_group('eval_flowers')
+
 
 def eval_argv(records, log_dir, log_eval, *extra):
   return ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', log_eval,

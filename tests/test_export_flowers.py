@@ -15,6 +15,9 @@ from cli import UsageError
 from test_predict_flowers import predict_argv, write_mixed_photos
 from tiny_data import IMAGE_SIZE, REPO
 
+# Its tests share module fixtures: pytest-xdist runs them in one worker.
+pytestmark = pytest.mark.xdist_group('export_flowers')
+
 LOADER = os.path.join(REPO, 'tests', 'load_exported.py')
 TF2_PYTHON = os.path.join(REPO, '.venv-tf2', 'bin', 'python')
 # What the SavedModel's image_bytes takes: TF decodes them all (not 8-bit BMP).

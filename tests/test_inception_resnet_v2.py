@@ -21,6 +21,9 @@ import inception_resnet_v2 as irv2  # noqa: E402
 from inception_resnet_v2 import inception_resnet_v2  # noqa: E402
 from inception_resnet_v2 import inception_resnet_v2_arg_scope  # noqa: E402
 
+# Its tests share module fixtures: pytest-xdist runs them in one worker.
+pytestmark = pytest.mark.xdist_group('inception_resnet_v2')
+
 SPEC = os.path.join(REPO, 'tests', 'data',
                     'inception_resnet_v2_2016_08_30.variables.txt')
 SMALL = 107  # the smallest input with the auxiliary head

@@ -15,6 +15,9 @@ import train_flowers
 
 from tiny_data import COLOURS, IMAGE_SIZE, REPO
 
+# Its tests share module fixtures: pytest-xdist runs them in one worker.
+pytestmark = pytest.mark.xdist_group('predict_flowers')
+
 
 def noisy(colour, size, seed):
   """A noisy single-colour RGB picture like the training photos, `size` = (w, h)."""

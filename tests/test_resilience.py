@@ -147,6 +147,7 @@ def terminated(records, tmp_path_factory):
   return dict(log_dir=log_dir, code=code, text=text)
 
 
+@pytest.mark.xdist_group('terminated')  # one worker: one terminated run
 def test_sigterm_saves_the_last_step_and_exits_143(terminated):
   assert terminated['code'] == 143, terminated['text'][-3000:]
   last = logged_steps(terminated['text'])[-1]
@@ -235,6 +236,7 @@ def schedule_argv(log_dir, records, *extra):
       list(extra)
 
 
+@pytest.mark.xdist_group('terminated')  # one worker: one terminated run
 def test_resuming_with_another_schedule_says_what_changed(terminated, records, capsys):
   log_dir = terminated['log_dir']
   before = fingerprint(log_dir)
@@ -250,6 +252,7 @@ def test_resuming_with_another_schedule_says_what_changed(terminated, records, c
   assert fingerprint(log_dir) == before  # nothing written
 
 
+@pytest.mark.xdist_group('terminated')  # one worker: one terminated run
 def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tmp_path, capsys):
   log_dir = str(tmp_path / 'log')
   shutil.copytree(terminated['log_dir'], log_dir)
