@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tf_compat  # noqa: E402,F401  (first: sets TensorFlow 2.x up like 1.15)
 import tensorflow.compat.v1 as tf  # noqa: E402
 
+import atomic_files  # noqa: E402
 import create_tfrecord  # noqa: E402
 import sample_files  # noqa: E402
 import train_flowers  # noqa: E402
@@ -35,10 +36,7 @@ def made_once(tmp_path_factory, name, make):
   with open(str(base / (name + '.lock')), 'w') as lock:
     fcntl.flock(lock, fcntl.LOCK_EX)
     if not os.path.exists(result_path):
-      result = make(str(base / name))
-      with open(result_path + '.part', 'w') as f:
-        json.dump(result, f)
-      os.replace(result_path + '.part', result_path)
+      atomic_files.write_atomically(result_path, json.dumps(make(str(base / name))).encode())
     with open(result_path) as f:
       return json.load(f)
 

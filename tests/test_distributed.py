@@ -285,7 +285,8 @@ def test_sync_cluster_counts_aggregated_updates(cluster):
 
 def test_killed_worker_ends_the_sync_run_with_a_clear_message(cluster):
   # 3 epochs: 12 updates, enough to outlast the kill, few if the chief goes on alone.
-  c = cluster('--sync_replicas', '--num_epochs', '3', '--cluster_timeout_secs', '20')
+  epochs = 3
+  c = cluster('--sync_replicas', '--num_epochs', str(epochs), '--cluster_timeout_secs', '20')
   deadline = time.time() + 900
   while 'global step' not in c.log('worker1'):
     assert time.time() < deadline and c.procs['worker0'].poll() is None, c.log('worker0')[-3000:]
@@ -300,7 +301,7 @@ def test_killed_worker_ends_the_sync_run_with_a_clear_message(cluster):
   if codes['worker0'] == 0:
     assert ('1 of the 1 other workers did not report done within 20 s (--cluster_timeout_secs)'
             in chief)
-    assert checkpoint_step(c.log_dir) == int(math.ceil(TRAIN_IMAGES / 8.0)) * 3
+    assert checkpoint_step(c.log_dir) == int(math.ceil(TRAIN_IMAGES / 8.0)) * epochs
   else:
     assert codes['worker0'] == 1, chief[-3000:]
     errors = [l for l in chief.splitlines() if l.startswith('error: ')]
