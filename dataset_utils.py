@@ -1,41 +1,18 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""TF-slim dataset helpers: TFExample features, label files, shard names, photo reading.
+"""TF-slim's dataset helpers: TFExample features and the `labels.txt` file.
 
-What the converter (create_tfrecord.py) and train_flowers.py share. Running
-`python dataset_utils.py ...` is an alias of `python create_tfrecord.py ...`.
+A leaf, as TF-slim's dataset_utils.py is: the converter writes with these and
+every command reads labels with them; nothing of the project is imported here.
 """
 from __future__ import absolute_import, division, print_function
 
-import io
 import os
-import struct
-import sys
-import zlib
 
-import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
-import numpy as np
-from PIL import Image
 import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
 import tensorflow.compat.v1 as tf
-import tf_slim as slim
-
-import atomic_files
 
 LABELS_FILENAME = 'labels.txt'
-FLOWERS_CLASSES = ('daisy', 'dandelion', 'roses', 'sunflowers', 'tulips')
-# Train and validation, as in TF-slim's flowers set.
-SPLITS = ('train', 'validation')
-# Quality of the JPEGs made from photos that are not RGB JPEGs already.
-JPEG_QUALITY = 95
-# Lower-case extensions of the files treated as photos; Pillow decides the rest.
-IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpe', '.jpeg', '.jpg', '.png', '.ppm', '.tif', '.tiff',
-                    '.webp')
-# Present in a dataset folder while (or when a crash interrupted) publishing a
-# converted set; readers refuse the folder meanwhile (see create_tfrecord.publish).
-PUBLISH_JOURNAL = '.publishing.json'
-# Marks the message of the in-graph label check, so commands can recognise it.
-BAD_LABEL_TAG = cli.BAD_LABEL_TAG
 
 
 class DatasetError(ValueError):
@@ -80,47 +57,18 @@ def image_to_tfexample(image_data, image_format, height, width, class_id):
   }))
 
 
-# ================ READING TFRECORDS ================
-def count_records(path):
-  """Counts the records of a TFRecord file, checking each one's CRCs on the way.
-
-  The whole file is read (about half a second for the 230 MB of flowers), so
-  that a truncated or damaged shard is reported here, in one line, instead of
-  by an input thread in the middle of training. Local or tf.gfile paths.
-  """
-  count = 0
-  try:
-    for _ in tf.io.tf_record_iterator(path):
-      count += 1
-  except tf.errors.DataLossError as e:
-    raise DatasetError('%s is damaged (%s, after %d good records): convert the photos again'
-                       % (path, e.message, count))
-  return count
-
-
-def tfexample_decoder():
-  """Decodes TF-slim's image TFExamples into 'image' (uint8 RGB) and 'label'."""
-  keys_to_features = {
-      'image/encoded': tf.FixedLenFeature((), tf.string, default_value=''),
-      'image/format': tf.FixedLenFeature((), tf.string, default_value='jpg'),
-      'image/class/label': tf.FixedLenFeature(
-          [], tf.int64, default_value=tf.zeros([], dtype=tf.int64)),
-  }
-  items_to_handlers = {
-      'image': slim.tfexample_decoder.Image(),
-      'label': slim.tfexample_decoder.Tensor('image/class/label'),
-  }
-  return slim.tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
-
-
 # ================ LABEL FILE ================
 def label_file_bytes(labels_to_class_names):
+  """The label file's contents: `id:name` lines sorted by id, UTF-8."""
   return ''.join('%d:%s\n' % (label, labels_to_class_names[label])
                  for label in sorted(labels_to_class_names)).encode('utf-8')
 
 
 def write_label_file(labels_to_class_names, dataset_dir, filename=LABELS_FILENAME):
-  """Writes `id:name` lines, sorted by id, atomically.
+  """Writes `id:name` lines, sorted by id.
+
+  Callers write into a folder that is published as a whole (the converter's
+  staging folder, the exporter's temporary one), so a plain write is enough.
 
   Args:
     labels_to_class_names: {int: class name}.
@@ -130,9 +78,10 @@ def write_label_file(labels_to_class_names, dataset_dir, filename=LABELS_FILENAM
   Returns:
     The path written.
   """
-  os.makedirs(dataset_dir, exist_ok=True)
+  tf.io.gfile.makedirs(dataset_dir)
   path = os.path.join(dataset_dir, filename)
-  atomic_files.write_atomically(path, label_file_bytes(labels_to_class_names))
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(label_file_bytes(labels_to_class_names))
   return path
 
 
@@ -186,84 +135,3 @@ def _check_label_ids(labels, path):
                        '(and %d is there): number the classes 0, 1, 2, ...'
                        % (path, len(labels) - 1, missing[0], max(labels)))
 
-
-def check_published(dataset_dir):
-  """Raises DatasetError while dataset_dir holds a half-published set."""
-  if tf.io.gfile.exists(os.path.join(dataset_dir, PUBLISH_JOURNAL)):
-    raise DatasetError('%s holds a converted set whose publishing was interrupted: run '
-                       '`python create_tfrecord.py --finish_publish --output_dir %s` to '
-                       'complete it' % (dataset_dir, dataset_dir))
-
-
-# ================ READING PHOTOS ================
-def _to_rgb(image):
-  """Converts any Pillow mode to RGB; transparent parts become white."""
-  if image.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'F'):
-    # Pillow clips wide grey values to 8 bits; scale 16-bit ones down instead.
-    pixels = np.asarray(image, dtype=np.float64)
-    if pixels.max() > 255:
-      pixels = pixels / 257.0
-    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), 'L')
-  if image.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in image.info:
-    rgba = image.convert('RGBA')
-    background = Image.new('RGB', rgba.size, (255, 255, 255))
-    background.paste(rgba, mask=rgba.getchannel('A'))
-    return background
-  return image.convert('RGB')
-
-
-def encode_jpeg(image, quality=JPEG_QUALITY):
-  """JPEG bytes of a Pillow image (converted to RGB first)."""
-  buffer = io.BytesIO()
-  _to_rgb(image).save(buffer, 'JPEG', quality=quality)
-  return buffer.getvalue()
-
-
-# What Pillow raises for a file it cannot decode (UnidentifiedImageError and
-# DecompressionBombError included). Programming errors (TypeError,
-# AttributeError, ...) and MemoryError are not among them: they are no bad photo.
-BAD_PHOTO_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError,
-                    struct.error, zlib.error, Image.DecompressionBombError)
-
-
-def load_photo(path, jpeg_quality=JPEG_QUALITY):
-  """Reads one photo, decodes it fully, and returns what its record stores.
-
-  RGB JPEGs keep their original bytes; anything else (PNG, GIF, BMP, grey,
-  palette, RGBA, CMYK, ...) is re-encoded as an RGB JPEG, which is what the
-  training input pipeline decodes.
-
-  Args:
-    path: the image file.
-    jpeg_quality: quality of re-encoded JPEGs.
-
-  Returns:
-    (jpeg_bytes, height, width, reencoded).
-
-  Raises:
-    One of BAD_PHOTO_ERRORS for a file that cannot be read or decoded
-    (ValueError for an empty file).
-  """
-  with open(path, 'rb') as f:
-    data = f.read()
-  if not data:
-    raise ValueError('empty file')
-  image = Image.open(io.BytesIO(data))
-  image.load()  # decodes every pixel: a truncated file fails here, not in training
-  width, height = image.size
-  # MPO is a camera JPEG with extra previews appended; decoders read the first.
-  if image.format in ('JPEG', 'MPO') and image.mode == 'RGB':
-    return data, height, width, False
-  return encode_jpeg(image, jpeg_quality), height, width, True
-
-
-# ================ SHARD NAMES ================
-def shard_path(output_dir, file_prefix, split_name, shard_id, num_shards):
-  """The slim-style shard name, e.g. flowers_train_00000-of-00005.tfrecord."""
-  return os.path.join(output_dir, '%s_%s_%05d-of-%05d.tfrecord'
-                      % (file_prefix, split_name, shard_id, num_shards))
-
-
-if __name__ == '__main__':
-  import create_tfrecord
-  sys.exit(create_tfrecord.main())

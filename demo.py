@@ -16,14 +16,16 @@ import shutil
 import sys
 import time
 
-import cli  # first, before TensorFlow: it quiets TensorFlow's start-up logs
-import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
-import checkpoints
-import create_tfrecord
-import demo_photos
 import eval_flowers
 import train_flowers
+from transfer import checkpoints, cli, flags
+from transfer.datasets import convert, demo_photos
+from transfer.errors import UsageError
 
+work_dir = 'demo_run'
+# Empty: ./flower_photos (or ./data/flower_photos) when present, else the drawn demo set.
+photo_dir = ''
+imagenet_checkpoint_file = train_flowers.checkpoint_file
 # Small enough for a CPU; pass --image_size 299 for the real thing.
 image_size = 128
 num_epochs = 8
@@ -53,8 +55,8 @@ def prepare_records(args):
             % (' or '.join(REAL_PHOTO_DIRS), photo_dir))
       demo_photos.make_demo_photos(photo_dir, images_per_class=args.demo_images_per_class)
   print('Converting %s -> %s' % (photo_dir, records))
-  create_tfrecord.convert_dataset(photo_dir, records, validation_size=args.validation_size,
-                                  num_shards=2, overwrite=True)
+  convert.convert_dataset(photo_dir, records, validation_size=args.validation_size,
+                          num_shards=2, overwrite=True)
   return records
 
 
@@ -83,10 +85,10 @@ def remove_old_log(folder):
   except FileNotFoundError:
     pass
   except OSError as e:
-    raise cli.UsageError('cannot remove the old demo log %s (%s): delete it by hand or pass '
+    raise UsageError('cannot remove the old demo log %s (%s): delete it by hand or pass '
                          'another --work_dir' % (folder, e.strerror or e))
   if os.path.exists(folder):
-    raise cli.UsageError('the old demo log %s is still there: delete it by hand or pass '
+    raise UsageError('the old demo log %s is still there: delete it by hand or pass '
                          'another --work_dir' % folder)
 
 
@@ -117,21 +119,21 @@ def run_demo(args):
 
 def build_parser():
   p = cli.new_parser(__doc__.split('\n\n')[0])
-  p.add_argument('--work_dir', default='demo_run', help='everything the demo writes')
-  p.add_argument('--photo_dir', default='',
+  p.add_argument('--work_dir', default=work_dir, help='everything the demo writes')
+  p.add_argument('--photo_dir', default=photo_dir,
                  help='class sub-folders of photos (default: ./flower_photos, else the demo set)')
   p.add_argument('--imagenet_checkpoint_file', '--checkpoint_file',
-                 default=train_flowers.checkpoint_file,
+                 default=imagenet_checkpoint_file,
                  help='fine-tune from it when present, else train from scratch')
-  p.add_argument('--image_size', type=cli.positive_int, default=image_size)
-  p.add_argument('--num_epochs', type=cli.positive_int, default=num_epochs)
-  p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
+  p.add_argument('--image_size', type=flags.positive_int, default=image_size)
+  p.add_argument('--num_epochs', type=flags.positive_int, default=num_epochs)
+  p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
   p.add_argument('--initial_learning_rate', type=float, default=initial_learning_rate)
   p.add_argument('--num_epochs_before_decay', type=float, default=num_epochs_before_decay)
-  p.add_argument('--demo_images_per_class', type=cli.positive_int,
+  p.add_argument('--demo_images_per_class', type=flags.positive_int,
                  default=demo_images_per_class)
-  p.add_argument('--validation_size', type=cli.positive_int, default=validation_size)
+  p.add_argument('--validation_size', type=flags.positive_int, default=validation_size)
   return p
 
 

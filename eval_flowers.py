@@ -11,23 +11,16 @@ and true names) and `confusion_matrix.png` to log_eval.
 """
 from __future__ import absolute_import, division, print_function
 
-import math
 import os
 import sys
 import time
 
 import numpy as np
-import cli  # before TensorFlow: it quiets TensorFlow's start-up logs
-import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
-import tensorflow.compat.v1 as tf
-import tf_slim as slim
 
-import atomic_files
-import checkpoints
-import runtime
 import train_flowers
-from cli import UsageError
-from train_flowers import get_split, load_batch
+from tf_compat import slim, tf
+from train_flowers import get_split, load_batch, steps_per_epoch
+from transfer import checkpoints, cli, flags, model, pictures, runtime
 
 # ================ EVALUATION INFORMATION ================
 # The training log folder, whose latest checkpoint is evaluated.
@@ -35,6 +28,8 @@ log_dir = './log'
 # Where evaluation summaries and pictures go.
 log_eval = './log_eval'
 dataset_dir = train_flowers.dataset_dir
+labels_file = train_flowers.labels_file
+file_pattern = train_flowers.file_pattern
 # Larger than the training batch: no gradients to keep.
 batch_size = 36
 # Each validation image is seen num_epochs times (the seed's streaming average).
@@ -42,8 +37,12 @@ num_epochs = 3
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
 image_size = train_flowers.image_size
+summary_every_n_steps = train_flowers.summary_every_n_steps
 # How many images of the last batch the picture shows.
 num_images_shown = 10
+# For --imagenet_baseline: the ImageNet checkpoint, and the new heads it lacks.
+imagenet_checkpoint_file = train_flowers.checkpoint_file
+checkpoint_exclude_scopes = train_flowers.checkpoint_exclude_scopes
 # None: a new random seed each run; it matters only for weights that are not restored.
 seed = None
 
@@ -55,23 +54,16 @@ def resolve_checkpoint(args):
     (path or None, variables): None for the clean baseline.
   """
   if args.clean_baseline:
+    tf.logging.info('Clean baseline: nothing is restored.')
     return None, []
   if args.imagenet_baseline:
     checkpoints.require_checkpoint(args.imagenet_checkpoint_file)
     # The new heads and the step are not in it: they keep their initial values.
     return args.imagenet_checkpoint_file, slim.get_variables_to_restore(
-        exclude=train_flowers.split_scopes(args.checkpoint_exclude_scopes) + ['global_step'])
-  path = args.checkpoint_file
-  if not path:
-    path = tf.train.latest_checkpoint(args.log_dir) if tf.gfile.IsDirectory(args.log_dir) else None
-    if not path:
-      raise UsageError(
-          'no checkpoint in %s: train first (`python train_flowers.py --log_dir %s`) or '
-          'pass --checkpoint_file' % (args.log_dir, args.log_dir))
-  elif not checkpoints.checkpoint_present(path):
-    raise UsageError('checkpoint %s not found: check --checkpoint_file' % path)
+        exclude=flags.split_scopes(args.checkpoint_exclude_scopes) + ['global_step'])
   # Every variable, batch-norm moving statistics and the step included.
-  return path, slim.get_variables_to_restore()
+  return (checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir),
+          slim.get_variables_to_restore())
 
 
 def build_eval_graph(args):
@@ -82,7 +74,7 @@ def build_eval_graph(args):
     images, raw_images, labels = load_batch(dataset, args.batch_size, args.image_size,
                                             args.image_size, is_training=False,
                                             num_epochs=args.num_epochs)
-  _, end_points = train_flowers.build_model(images, dataset.num_classes, False)
+  _, end_points = model.build_model(images, dataset.num_classes, is_training=False)
   # No optimizer here, so the step is advanced by hand; it is restored with the
   # rest, so evaluation summaries line up with the training step.
   global_step = tf.train.get_or_create_global_step()
@@ -106,27 +98,16 @@ def build_eval_graph(args):
               checkpoint=checkpoint, variables_to_restore=variables_to_restore)
 
 
-def make_init_fn(checkpoint, variables):
-  """Restores `variables` from `checkpoint` after checking that they fit."""
-  if checkpoint is None:
-    tf.logging.info('Clean baseline: nothing is restored.')
-    return None
-  return checkpoints.restore_fn(
-      checkpoint, variables,
-      'evaluate with the --image_size, --dataset_dir and labels it was trained with')
-
-
 def eval_loop(sess, sv, g, args):
   """Runs every validation batch; returns the confusion matrix and the last batch."""
   num_classes = g['dataset'].num_classes
-  num_steps = train_flowers.steps_per_epoch(args.num_epochs * g['dataset'].num_samples,
-                                            args.batch_size)
-  steps_per_epoch = train_flowers.steps_per_epoch(g['dataset'].num_samples, args.batch_size)
+  num_steps = steps_per_epoch(args.num_epochs * g['dataset'].num_samples, args.batch_size)
+  epoch_steps = steps_per_epoch(g['dataset'].num_samples, args.batch_size)
   confusion = np.zeros((num_classes, num_classes), np.int64)
   last = None
   for step in range(num_steps):
-    if step % steps_per_epoch == 0:
-      tf.logging.info('Epoch: %d/%d', step // steps_per_epoch + 1, args.num_epochs)
+    if step % epoch_steps == 0:
+      tf.logging.info('Epoch: %d/%d', step // epoch_steps + 1, args.num_epochs)
       tf.logging.info('Current Streaming Accuracy: %.4f', sess.run(g['accuracy']))
     start = time.time()
     _, step_count, raw, labels, predictions = sess.run(
@@ -150,95 +131,20 @@ def report(sess, g, confusion, last, args):
     seen = confusion[i].sum()
     tf.logging.info('Accuracy of %s: %s', name,
                     '%.4f (%d images)' % (confusion[i, i] / seen, seen) if seen else 'no images')
-  grid = save_predictions(
-      os.path.join(args.log_eval, 'predictions.png'), last[0][:num_images_shown],
-      [names[i] for i in last[1][:num_images_shown]],
-      [names[i] for i in last[2][:num_images_shown]])
-  matrix = save_confusion_matrix(
+  grid = pictures.save_predictions(
+      os.path.join(args.log_eval, 'predictions.png'), last[0][:args.num_images_shown],
+      [names[i] for i in last[1][:args.num_images_shown]],
+      [names[i] for i in last[2][:args.num_images_shown]])
+  matrix = pictures.save_confusion_matrix(
       os.path.join(args.log_eval, 'confusion_matrix.png'), confusion, names)
   tf.logging.info('Pictures: %s, %s', grid, matrix)
   if args.show:
-    show_pictures([grid, matrix])
+    pictures.show_pictures([grid, matrix])
   # Last, so that scripts can read it off the final line.
   print('Final Streaming Accuracy: %.4f' % accuracy)
   sys.stdout.flush()
   return {'accuracy': float(accuracy), 'top_k_accuracy': float(top_k),
           'confusion': confusion, 'pictures': [grid, matrix]}
-
-
-# ================ PICTURES ================
-def _pyplot():
-  """pyplot on a file-only backend unless a display is there to show on."""
-  import matplotlib
-  if not os.environ.get('DISPLAY'):
-    matplotlib.use('Agg')
-  import matplotlib.pyplot as plt
-  return plt
-
-
-def save_predictions(path, images, true_names, predicted_names):
-  """Saves a grid of images titled 'Prediction: ... / Ground Truth: ...'.
-
-  Titles are green where the prediction is right and red where it is wrong.
-
-  Returns:
-    path.
-  """
-  plt = _pyplot()
-  cols = min(5, len(images))
-  rows = int(math.ceil(len(images) / float(cols)))
-  fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.6 * rows), squeeze=False)
-  for ax in axes.flat:
-    ax.axis('off')
-  for ax, image, truth, guess in zip(axes.flat, images, true_names, predicted_names):
-    ax.imshow(np.squeeze(image), cmap='gray' if image.shape[-1] == 1 else None)
-    ax.set_title('Prediction: %s\nGround Truth: %s' % (guess, truth), fontsize=10,
-                 color='green' if guess == truth else 'red')
-  fig.tight_layout()
-  atomic_files.save_figure(fig, path, dpi=80)  # no half-written picture
-  plt.close(fig)
-  return path
-
-
-def save_confusion_matrix(path, confusion, names):
-  """Saves the confusion matrix (rows: truth, columns: prediction) as a picture.
-
-  Returns:
-    path.
-  """
-  plt = _pyplot()
-  size = 1.2 + 0.9 * len(names)
-  fig, ax = plt.subplots(figsize=(size + 1.5, size))
-  shown = ax.imshow(confusion, cmap='Blues')
-  fig.colorbar(shown, ax=ax)
-  ax.set_xticks(range(len(names)))
-  ax.set_xticklabels(names, rotation=45, ha='right')
-  ax.set_yticks(range(len(names)))
-  ax.set_yticklabels(names)
-  ax.set_xlabel('Prediction')
-  ax.set_ylabel('Ground Truth')
-  total = confusion.sum()
-  ax.set_title('Accuracy %.1f%% of %d' % (100.0 * np.trace(confusion) / max(total, 1), total))
-  for (i, j), count in np.ndenumerate(confusion):
-    ax.text(j, i, str(count), ha='center', va='center',
-            color='white' if count > confusion.max() / 2.0 else 'black')
-  fig.tight_layout()
-  atomic_files.save_figure(fig, path, dpi=80)  # no half-written picture
-  plt.close(fig)
-  return path
-
-
-def show_pictures(paths):
-  """Shows saved pictures when a display exists; says so otherwise."""
-  if not os.environ.get('DISPLAY'):
-    tf.logging.warning('--show: no display, pictures are only saved.')
-    return
-  plt = _pyplot()
-  for path in paths:
-    plt.figure()
-    plt.imshow(plt.imread(path))
-    plt.axis('off')
-  plt.show()
 
 
 def evaluate(args):
@@ -252,10 +158,12 @@ def evaluate(args):
   tf.logging.info('Running on %s.', runtime.describe(args))
   with tf.Graph().as_default():
     g = build_eval_graph(args)
-    init_fn = make_init_fn(g['checkpoint'], g['variables_to_restore'])
+    init_fn = checkpoints.init_fn(
+        g['checkpoint'], g['variables_to_restore'],
+        'evaluate with the --image_size, --dataset_dir and labels it was trained with')
     tf.gfile.MakeDirs(args.log_eval)
     sv = tf.train.Supervisor(logdir=args.log_eval, summary_op=None, saver=None,
-                             init_fn=init_fn)
+                             init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS)
     with sv.managed_session(config=config) as sess:
       confusion, last = eval_loop(sess, sv, g, args)
       result = report(sess, g, confusion, last, args)
@@ -270,29 +178,32 @@ def run(args):
   return 0
 
 
+# ================ COMMAND LINE ================
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
   p = cli.new_parser(__doc__.split('\n\n')[0])
-  train_flowers.add_dataset_flags(p)
-  p.add_argument('--log_dir', default=log_dir, help='training log folder to evaluate')
+  flags.add_dataset_flags(p, dataset_dir, labels_file, image_size)
+  p.add_argument('--file_pattern', default=file_pattern, help='%%s is the split name')
+  flags.add_trained_model_flags(p, log_dir, checkpoint_file, 'evaluated')
   p.add_argument('--log_eval', default=log_eval, help='evaluation summaries and pictures')
-  p.add_argument('--checkpoint_file', default=checkpoint_file,
-                 help='checkpoint to evaluate (default: latest in LOG_DIR)')
-  p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
-  p.add_argument('--num_epochs', type=cli.positive_int, default=num_epochs)
-  p.add_argument('--summary_every_n_steps', type=cli.positive_int,
-                 default=train_flowers.summary_every_n_steps)
+  p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
+  p.add_argument('--num_epochs', type=flags.positive_int, default=num_epochs)
+  p.add_argument('--summary_every_n_steps', type=flags.positive_int,
+                 default=summary_every_n_steps)
   baselines = p.add_mutually_exclusive_group()
   baselines.add_argument('--clean_baseline', action='store_true',
                          help='evaluate an un-restored model')
   baselines.add_argument('--imagenet_baseline', action='store_true',
                          help='ImageNet weights with the new heads at their initial values')
-  train_flowers.add_imagenet_flags(p, ', for --imagenet_baseline')
+  flags.add_imagenet_flags(p, imagenet_checkpoint_file, checkpoint_exclude_scopes,
+                           ', for --imagenet_baseline')
   p.add_argument('--seed', type=int, default=seed,
                  help='the same seed gives the same initial weights for --clean_baseline and '
                       "for --imagenet_baseline's new heads; the batching threads still vary "
                       'the batch order, and so the images predictions.png shows '
                       '(default: a new seed each run)')
+  p.add_argument('--num_images_shown', type=flags.positive_int, default=num_images_shown,
+                 help='images of the last batch that predictions.png shows')
   p.add_argument('--show', action='store_true',
                  help='also show the pictures on screen, when there is a display')
   runtime.add_runtime_flags(p)

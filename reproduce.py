@@ -18,28 +18,24 @@ import json
 import os
 import sys
 
-import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
-import tensorflow.compat.v1 as tf
-
-import atomic_files
-import checkpoints
-import cli
-import create_tfrecord
-import downloads
 import eval_flowers
 import train_flowers
-from cli import UsageError
+from tf_compat import tf
+from transfer import checkpoints, cli, downloads, files, flags
+from transfer.datasets import convert, flowers
+from transfer.datasets.records import SPLITS
+from transfer.errors import ArchiveError, DownloadError, UsageError
 
 # ================ REPRODUCTION INFORMATION ================
 work_dir = './reproduce'
-flowers_url = create_tfrecord.FLOWERS_URL
+flowers_url = flowers.FLOWERS_URL
 checkpoint_url = checkpoints.CHECKPOINT_URL
 # The seed's settings; smaller values make a quick trial run.
 image_size = train_flowers.image_size
 num_epochs = train_flowers.num_epochs
 batch_size = train_flowers.batch_size
-validation_size = create_tfrecord.VALIDATION_SIZE
-num_shards = create_tfrecord.NUM_SHARDS
+validation_size = convert.VALIDATION_SIZE
+num_shards = convert.NUM_SHARDS
 eval_batch_size = eval_flowers.batch_size
 eval_num_epochs = eval_flowers.num_epochs
 
@@ -81,7 +77,7 @@ def offline_hint(error):
 
 def records_present(data_dir):
   return all(glob.glob(os.path.join(data_dir, train_flowers.file_pattern % split))
-             for split in ('train', 'validation')) and os.path.isfile(
+             for split in SPLITS) and os.path.isfile(
                  os.path.join(data_dir, 'labels.txt'))
 
 
@@ -91,17 +87,17 @@ def prepare_data(paths, args):
     print('TFRecords already in %s' % paths.data)
     return
   if not os.path.isdir(paths.photos):
-    official = args.flowers_url == create_tfrecord.FLOWERS_URL
+    official = args.flowers_url == flowers.FLOWERS_URL
     try:
       downloads.download_and_extract(
           args.flowers_url, paths.downloads, filename='flower_photos.tgz',
-          expected_size=create_tfrecord.FLOWERS_SIZE if official else None)
-    except downloads.ArchiveError:
+          expected_size=flowers.FLOWERS_SIZE if official else None)
+    except ArchiveError:
       raise
-    except downloads.DownloadError as e:
+    except DownloadError as e:
       raise offline_hint(e)
-  create_tfrecord.convert_dataset(paths.photos, paths.data, validation_size=args.validation_size,
-                                  num_shards=args.num_shards, overwrite=True)
+  convert.convert_dataset(paths.photos, paths.data, validation_size=args.validation_size,
+                          num_shards=args.num_shards, overwrite=True)
 
 
 def prepare_checkpoint(paths, args):
@@ -111,9 +107,9 @@ def prepare_checkpoint(paths, args):
     return
   try:
     checkpoints.fetch_checkpoint(paths.checkpoint, args.checkpoint_url)
-  except downloads.ArchiveError:
+  except ArchiveError:
     raise
-  except downloads.DownloadError as e:
+  except DownloadError as e:
     raise offline_hint(e)
 
 
@@ -155,8 +151,7 @@ def evaluate_all(paths, args, fine_tuned):
          str(args.eval_batch_size), '--num_epochs', str(args.eval_num_epochs)] + flags))
     results[key] = {'accuracy': result['accuracy'], 'checkpoint': source,
                     'image_size': args.image_size}
-    atomic_files.write_atomically(paths.results,
-                                  json.dumps(results, indent=1).encode('utf-8'))
+    files.write_atomically(paths.results, json.dumps(results, indent=1).encode('utf-8'))
   return {key: results[key]['accuracy'] for key, _, _ in EVALUATIONS}
 
 
@@ -198,13 +193,13 @@ def build_parser():
   p.add_argument('--work_dir', default=work_dir, help='where every stage keeps its output')
   p.add_argument('--flowers_url', default=flowers_url)
   p.add_argument('--checkpoint_url', default=checkpoint_url)
-  p.add_argument('--image_size', type=cli.positive_int, default=image_size)
-  p.add_argument('--num_epochs', type=cli.positive_int, default=num_epochs)
-  p.add_argument('--batch_size', type=cli.positive_int, default=batch_size)
-  p.add_argument('--validation_size', type=cli.positive_int, default=validation_size)
-  p.add_argument('--num_shards', type=cli.positive_int, default=num_shards)
-  p.add_argument('--eval_batch_size', type=cli.positive_int, default=eval_batch_size)
-  p.add_argument('--eval_num_epochs', type=cli.positive_int, default=eval_num_epochs)
+  p.add_argument('--image_size', type=flags.positive_int, default=image_size)
+  p.add_argument('--num_epochs', type=flags.positive_int, default=num_epochs)
+  p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
+  p.add_argument('--validation_size', type=flags.positive_int, default=validation_size)
+  p.add_argument('--num_shards', type=flags.positive_int, default=num_shards)
+  p.add_argument('--eval_batch_size', type=flags.positive_int, default=eval_batch_size)
+  p.add_argument('--eval_num_epochs', type=flags.positive_int, default=eval_num_epochs)
   return p
 
 

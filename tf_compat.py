@@ -1,12 +1,20 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""Runs the TF1-style code unchanged on TensorFlow 1.15 and on TensorFlow 2.x.
+"""The one place TensorFlow is imported: TF1-style code on TensorFlow 1.15 and 2.x.
 
-Import this module before TensorFlow and tf_slim; every script and the tests do:
+Commands, the `transfer` package and the tests take TensorFlow and TF-slim from here,
 
-    import tf_compat  # noqa: F401  (before tensorflow and tf_slim)
+    from tf_compat import slim, tf
 
-On TensorFlow 1.15 it does nothing. On TensorFlow 2.x it
+so that nothing can load TensorFlow before the environment below is set. (The
+network, preprocessing and dataset_utils files, kept as TF-slim writes them,
+import this module before their own `import tensorflow.compat.v1 as tf`.)
+
+Before TensorFlow loads, its C++ INFO and WARNING lines are switched off unless
+the command line holds --verbose (TensorFlow reads TF_CPP_MIN_LOG_LEVEL once,
+at its first C++ log line, which can come while it is imported); an explicit
+setting in the environment wins. On TensorFlow 1.15 nothing else changes. On
+TensorFlow 2.x it also
   - switches oneDNN on for x86 CPUs unless TF_ENABLE_ONEDNN_OPTS is already set
     (TensorFlow reads that variable once, when it loads, which is why this module
     must come first; `make bench-compare` measured it faster, see the README);
@@ -76,6 +84,8 @@ def cpp_start_up_lines_hidden():
     os.close(saved)
 
 
+if '--verbose' not in sys.argv[1:]:
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 _enable_onednn_by_default()
 
 with cpp_start_up_lines_hidden():
@@ -125,3 +135,5 @@ if IS_TF2:
     tf.disable_v2_behavior()
   _alias_legacy_layers()
   _restore_control_flow_ops()
+
+import tf_slim as slim  # noqa: E402  (after the legacy layers are in place)

@@ -11,15 +11,13 @@ import pytest
 # The scripts live at the top level, whichever way pytest is started.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import tf_compat  # noqa: E402,F401  (first: sets TensorFlow 2.x up like 1.15)
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-import atomic_files  # noqa: E402
-import create_tfrecord  # noqa: E402
 import sample_files  # noqa: E402
-import train_flowers  # noqa: E402
 import tiny_data  # noqa: E402
+import train_flowers  # noqa: E402
+from tf_compat import tf  # noqa: E402
 from tiny_data import SPEC, train_args  # noqa: E402
+from transfer import files  # noqa: E402
+from transfer.datasets import convert  # noqa: E402
 
 
 def made_once(tmp_path_factory, name, make):
@@ -36,7 +34,7 @@ def made_once(tmp_path_factory, name, make):
   with open(str(base / (name + '.lock')), 'w') as lock:
     fcntl.flock(lock, fcntl.LOCK_EX)
     if not os.path.exists(result_path):
-      atomic_files.write_atomically(result_path, json.dumps(make(str(base / name))).encode())
+      files.write_atomically(result_path, json.dumps(make(str(base / name))).encode())
     with open(result_path) as f:
       return json.load(f)
 
@@ -46,7 +44,7 @@ def records(tmp_path_factory):
   """TFRecords of the two-colour set: 32 training and 8 validation images."""
   def make(root):
     photos = tiny_data.make_colour_photos(os.path.join(root, 'photos'), per_class=20)
-    create_tfrecord.convert_dataset(photos, root, validation_size=8, num_shards=2)
+    convert.convert_dataset(photos, root, validation_size=8, num_shards=2)
     return root
   return made_once(tmp_path_factory, 'records', make)
 

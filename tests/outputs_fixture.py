@@ -15,12 +15,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-import tf_compat  # noqa: E402,F401  (before TensorFlow)
-import tensorflow.compat.v1 as tf  # noqa: E402
-import tf_slim as slim  # noqa: E402
-
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope  # noqa: E402
 from test_inception_resnet_v2 import load, random_images, seeded_weights  # noqa: E402
+from tf_compat import slim, tf  # noqa: E402
 
 PATH = os.path.join(HERE, 'data', 'irv2_outputs_tf1.15.npz')
 SIZE = 107  # the smallest input with the auxiliary head

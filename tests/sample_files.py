@@ -9,10 +9,10 @@ import socket
 import tarfile
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 from PIL import Image
 
 import tiny_data
+from tf_compat import tf
 
 
 def solid(size, colour, mode='RGB'):

@@ -17,18 +17,17 @@ import zlib
 
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
 from PIL import Image
 
-import cli
 import create_tfrecord
-import dataset_utils
 import demo
 import eval_flowers
 import sample_files
 import tiny_data
 import train_flowers
-from tiny_data import IMAGE_SIZE, REPO, SPEC
+from tf_compat import tf
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, SPEC
+from transfer.errors import BAD_LABEL_TAG
 
 
 def assert_one_error(code, err, *words):
@@ -226,32 +225,20 @@ def test_no_labels_txt_is_an_error_not_the_flowers_list(records, tmp_path, capsy
 
 
 def test_label_at_or_above_num_classes(records, tmp_path, capsys):
-  # The CLI branch of the in-graph label check: one class named, labels 0 and 1 stored.
-  # The commands' own input pipeline under a plain queue session: under the
-  # Supervisor the same error waits out its 120 s stop grace period.
+  # One class named, labels 0 and 1 stored: the in-graph check stops the
+  # Supervisor's input threads, and the command names the folder and the fix.
   labels = tmp_path / 'one_class.txt'
   labels.write_text('0:blue\n')
-  args = eval_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--labels_file', str(labels)])
-
-  def read_every_batch(args):
-    with tf.Graph().as_default():
-      dataset = train_flowers.get_split('validation', args.dataset_dir, args.file_pattern,
-                                        args.labels_file)
-      _, _, batch = train_flowers.load_batch(dataset, 4, 32, 32, is_training=False,
-                                             num_epochs=1)
-      with train_flowers.queue_session() as sess:
-        while True:
-          sess.run(batch)
-
-  assert_one_error(cli.report_errors(read_every_batch, args), capsys.readouterr().err,
-                   dataset_utils.BAD_LABEL_TAG, records, '--labels_file')
+  log_dir = tmp_path / 'log'
+  assert_one_error(train_main(records, log_dir, '--labels_file', str(labels), *HEADS_ONLY),
+                   capsys.readouterr().err, BAD_LABEL_TAG, records, '--labels_file')
+  assert tf.train.latest_checkpoint(str(log_dir)) is None
 
 
 def test_loss_that_becomes_nan(records, tmp_path, capsys):
   # Adam moves every weight by about the learning rate: 1e30 overflows at once.
   log_dir = tmp_path / 'log'
-  assert_one_error(train_main(records, log_dir, '--initial_learning_rate', '1e30'),
+  assert_one_error(train_main(records, log_dir, '--initial_learning_rate', '1e30', *HEADS_ONLY),
                    capsys.readouterr().err, 'NaN', '--initial_learning_rate', '--log_dir')
 
 
@@ -395,7 +382,7 @@ def run_script(script, *argv, cwd=None):
 
 def test_debug_shows_the_traceback(tmp_path):
   missing = str(tmp_path / 'missing')
-  run = run_script('dataset_utils.py', '--photo_dir', missing, '--debug')
+  run = run_script('create_tfrecord.py', '--photo_dir', missing, '--debug')
   assert run.returncode == 1
   assert 'Traceback' in run.stderr and 'DatasetError' in run.stderr
   assert 'photo folder %s does not exist' % missing in run.stderr

@@ -1,6 +1,6 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""create_tfrecord: photos -> TFRecords, the flowers download and the command line.
+"""The converter: photos -> TFRecords, publishing as a whole, the flowers download, the command.
 
 Everything runs on real files in tmp_path; the only server is one on 127.0.0.1.
 """
@@ -11,20 +11,22 @@ import subprocess
 import sys
 
 import pytest
-import tensorflow.compat.v1 as tf
 
 import create_tfrecord
 import dataset_utils
-import downloads
 import sample_files
 import train_flowers
+from tf_compat import tf
 from tiny_data import REPO
+from transfer import downloads, files
+from transfer.datasets import convert, photos, publish
+from transfer.errors import DownloadError
 
 
 def test_mixed_formats_round_trip(mixed_photos, tmp_path):
   photo_dir, sizes = mixed_photos
   out = str(tmp_path / 'out')
-  summary = create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=2)
+  summary = convert.convert_dataset(photo_dir, out, validation_size=3, num_shards=2)
   assert sorted(os.listdir(out)) == [
       'flowers_train_00000-of-00002.tfrecord', 'flowers_train_00001-of-00002.tfrecord',
       'flowers_validation_00000-of-00002.tfrecord',
@@ -67,8 +69,8 @@ def test_same_seed_same_split_other_seed_other_split(mixed_photos, tmp_path):
 
   def validation_images(seed, name):
     out = str(tmp_path / name)
-    create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=1,
-                                    random_seed=seed, verbose=False)
+    convert.convert_dataset(photo_dir, out, validation_size=3, num_shards=1,
+                            random_seed=seed, verbose=False)
     return sorted(r['image/width'].int64_list.value[0]
                   for r in sample_files.records(os.path.join(out, 'flowers_validation_*.tfrecord')))
 
@@ -92,8 +94,8 @@ def test_corrupt_empty_and_non_image_files_are_skipped_and_listed(tmp_path, caps
   (root / '.hidden_folder').mkdir()
   (root / 'LICENSE.txt').write_text('top-level files are not classes')
 
-  summary = create_tfrecord.convert_dataset(str(root), str(tmp_path / 'out'), validation_size=2,
-                                            num_shards=1)
+  summary = convert.convert_dataset(str(root), str(tmp_path / 'out'), validation_size=2,
+                                    num_shards=1)
   skipped = sorted(os.path.relpath(p, str(root)) for p, _ in summary['skipped'])
   assert skipped == ['x/empty.jpg', 'y/cut.jpg', 'y/junk.png']
   assert [os.path.relpath(p, str(root)) for p in summary['ignored']] == ['y/notes.txt']
@@ -114,7 +116,7 @@ def test_class_folder_without_images_is_an_error(tmp_path):
   (root / 'hollow').mkdir()
   (root / 'hollow' / '.DS_Store').write_bytes(b'x')
   with pytest.raises(ValueError, match='hollow'):
-    create_tfrecord.convert_dataset(str(root), str(tmp_path / 'out'), validation_size=1)
+    convert.convert_dataset(str(root), str(tmp_path / 'out'), validation_size=1)
 
 
 def test_class_folder_with_only_broken_images_is_an_error_and_writes_nothing(tmp_path):
@@ -126,7 +128,7 @@ def test_class_folder_with_only_broken_images_is_an_error_and_writes_nothing(tmp
   (root / 'bad' / 'broken.jpg').write_bytes(b'\xff\xd8 nonsense')
   out = tmp_path / 'out'
   with pytest.raises(ValueError, match=r'bad.*no readable image'):
-    create_tfrecord.convert_dataset(str(root), str(out), validation_size=1, num_shards=2)
+    convert.convert_dataset(str(root), str(out), validation_size=1, num_shards=2)
   assert os.listdir(str(out)) == []
 
 
@@ -137,15 +139,15 @@ def test_validation_size_must_leave_training_images(tmp_path):
     for i in range(2):
       (root / ('%d.jpg' % i)).write_bytes(sample_files.jpeg_bytes())
   with pytest.raises(ValueError, match='validation_size 4 leaves no training images'):
-    create_tfrecord.convert_dataset(str(root.parent), str(tmp_path / 'out'), validation_size=4)
+    convert.convert_dataset(str(root.parent), str(tmp_path / 'out'), validation_size=4)
 
 
 def test_existing_shards_need_overwrite(mixed_photos, tmp_path, capsys):
   photo_dir, _ = mixed_photos
   out = str(tmp_path / 'out')
-  create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=3)
+  convert.convert_dataset(photo_dir, out, validation_size=3, num_shards=3)
   with pytest.raises(ValueError) as error:
-    create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=2)
+    convert.convert_dataset(photo_dir, out, validation_size=3, num_shards=2)
   assert 'flowers_train_00000-of-00003.tfrecord' in str(error.value)
   assert '--overwrite' in str(error.value)
 
@@ -156,8 +158,8 @@ def test_existing_shards_need_overwrite(mixed_photos, tmp_path, capsys):
   assert err.count('\n') == 1 and err.startswith('error: ') and '--overwrite' in err
 
   # With overwrite, shards of the old shard count go too: readers glob them all.
-  create_tfrecord.convert_dataset(photo_dir, out, validation_size=3, num_shards=2,
-                                  overwrite=True)
+  convert.convert_dataset(photo_dir, out, validation_size=3, num_shards=2,
+                          overwrite=True)
   assert len(glob.glob(os.path.join(out, '*.tfrecord'))) == 4
   assert len(sample_files.records(os.path.join(out, 'flowers_*.tfrecord'))) == 9
 
@@ -166,7 +168,7 @@ def test_different_labels_txt_needs_overwrite(mixed_photos, tmp_path):
   photo_dir, _ = mixed_photos
   dataset_utils.write_label_file({0: 'daisy'}, str(tmp_path))
   with pytest.raises(ValueError, match='labels.txt.*--overwrite'):
-    create_tfrecord.convert_dataset(photo_dir, str(tmp_path), validation_size=3)
+    convert.convert_dataset(photo_dir, str(tmp_path), validation_size=3)
   assert not glob.glob(str(tmp_path / '*.tfrecord'))
 
 
@@ -182,10 +184,10 @@ def test_interrupted_conversion_leaves_no_finished_looking_file(mixed_photos, tm
       raise KeyboardInterrupt  # as if Ctrl-C came mid-way
     return real(*args)
 
-  monkeypatch.setattr(create_tfrecord, 'image_to_tfexample', failing)
+  monkeypatch.setattr(dataset_utils, 'image_to_tfexample', failing)
   out = tmp_path / 'out'
   with pytest.raises(KeyboardInterrupt):
-    create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=2, num_shards=2)
+    convert.convert_dataset(photo_dir, str(out), validation_size=2, num_shards=2)
   assert len(calls) == 5
   assert os.listdir(str(out)) == []  # no shard, no temporary, no labels.txt
 
@@ -213,7 +215,7 @@ def test_download_flowers_from_local_server_extracts_and_converts(tmp_path):
 def test_connection_refused_says_what_to_download_by_hand(tmp_path, capsys):
   url = 'http://127.0.0.1:%d/flower_photos.tgz' % sample_files.unused_port()
   dest = tmp_path / 'dl' / 'flower_photos.tgz'
-  with pytest.raises(downloads.DownloadError) as error:
+  with pytest.raises(DownloadError) as error:
     downloads.download(url, str(dest))
   message = str(error.value)
   assert url in message and str(dest) in message and 'by hand' in message
@@ -252,7 +254,7 @@ def test_help_and_errors_from_the_command_line(tmp_path, capsys):
 
   # The script itself: one line on stderr, exit status 1, no traceback.
   missing = str(tmp_path / 'missing')
-  run = subprocess.run([sys.executable, os.path.join(REPO, 'dataset_utils.py'),
+  run = subprocess.run([sys.executable, os.path.join(REPO, 'create_tfrecord.py'),
                         '--photo_dir', missing], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, cwd=str(tmp_path))
   err = run.stderr.decode()
@@ -323,22 +325,23 @@ def test_a_crash_at_any_publishing_step_leaves_the_old_set_or_the_new_one(tmp_pa
   old_photos = publish_photos(tmp_path / 'old_photos', False)
   new_photos = publish_photos(tmp_path / 'new_photos', True)
   reference = str(tmp_path / 'reference')
-  create_tfrecord.convert_dataset(new_photos, reference, validation_size=2, num_shards=2,
-                                  verbose=False)
+  convert.convert_dataset(new_photos, reference, validation_size=2, num_shards=2,
+                          verbose=False)
   new_set = visible_set(reference)
 
   def run(fail_at):
     out = str(tmp_path / ('out%s' % fail_at))
-    create_tfrecord.convert_dataset(old_photos, out, validation_size=2, num_shards=3,
-                                    verbose=False)
+    convert.convert_dataset(old_photos, out, validation_size=2, num_shards=3,
+                            verbose=False)
     faults = Faults(fail_at)
     with monkeypatch.context() as patch:
-      patch.setattr(create_tfrecord, 'os', faults.wrap(os))
-      patch.setattr(create_tfrecord, 'shutil', faults.wrap(shutil))
-      patch.setattr(create_tfrecord.atomic_files, 'os', faults.wrap(os))
+      for module in (convert, publish, files):
+        patch.setattr(module, 'os', faults.wrap(os))
+      for module in (convert, publish):
+        patch.setattr(module, 'shutil', faults.wrap(shutil))
       try:
-        create_tfrecord.convert_dataset(new_photos, out, validation_size=2, num_shards=2,
-                                        overwrite=True, verbose=False)
+        convert.convert_dataset(new_photos, out, validation_size=2, num_shards=2,
+                                overwrite=True, verbose=False)
       except OSError as e:
         assert 'injected failure' in str(e)
     return out, faults.count
@@ -351,7 +354,7 @@ def test_a_crash_at_any_publishing_step_leaves_the_old_set_or_the_new_one(tmp_pa
     out, _ = run(fail_at)
     if not old_set:
       old_set = visible_set(str(tmp_path / 'out1'))
-    journal = os.path.exists(os.path.join(out, dataset_utils.PUBLISH_JOURNAL))
+    journal = os.path.exists(os.path.join(out, publish.PUBLISH_JOURNAL))
     if journal:  # committed: readers refuse until the publish is finished
       with pytest.raises(ValueError, match='--finish_publish --output_dir'):
         train_flowers.get_split('train', out)
@@ -363,8 +366,8 @@ def test_a_crash_at_any_publishing_step_leaves_the_old_set_or_the_new_one(tmp_pa
       assert seen in (old_set, new_set), fail_at
       outcomes.add('old' if seen == old_set else 'new')
     # Whatever is left hidden, the next conversion clears it.
-    create_tfrecord.convert_dataset(new_photos, out, validation_size=2, num_shards=2,
-                                    overwrite=True, verbose=False)
+    convert.convert_dataset(new_photos, out, validation_size=2, num_shards=2,
+                            overwrite=True, verbose=False)
     assert sorted(os.listdir(out)) == sorted(new_set), fail_at
   assert outcomes == {'old', 'finished', 'new'}
 
@@ -373,10 +376,10 @@ def test_the_old_set_is_different_from_the_new_one(tmp_path):
   # Guards the test above: a crash that kept the old set must be told from a finished one.
   a = str(tmp_path / 'a')
   b = str(tmp_path / 'b')
-  create_tfrecord.convert_dataset(publish_photos(tmp_path / 'pa', False), a, validation_size=2,
-                                  num_shards=3, verbose=False)
-  create_tfrecord.convert_dataset(publish_photos(tmp_path / 'pb', True), b, validation_size=2,
-                                  num_shards=2, verbose=False)
+  convert.convert_dataset(publish_photos(tmp_path / 'pa', False), a, validation_size=2,
+                          num_shards=3, verbose=False)
+  convert.convert_dataset(publish_photos(tmp_path / 'pb', True), b, validation_size=2,
+                          num_shards=2, verbose=False)
   assert set(visible_set(a)).isdisjoint(set(visible_set(b)) - {'labels.txt'})
   assert visible_set(a)['labels.txt'] != visible_set(b)['labels.txt']
 
@@ -390,11 +393,11 @@ def test_a_second_converter_on_the_same_folder_is_refused(mixed_photos, tmp_path
   try:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running converter holds it
     with pytest.raises(ValueError, match='another create_tfrecord.py is writing to'):
-      create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=3)
+      convert.convert_dataset(photo_dir, str(out), validation_size=3)
   finally:
     os.close(fd)
   assert os.listdir(str(out)) == []
-  create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=3, verbose=False)
+  convert.convert_dataset(photo_dir, str(out), validation_size=3, verbose=False)
 
 
 def test_staging_folders_of_crashed_runs_are_removed(mixed_photos, tmp_path):
@@ -402,8 +405,8 @@ def test_staging_folders_of_crashed_runs_are_removed(mixed_photos, tmp_path):
   stale = tmp_path / 'out' / '.staging-99999-abc'
   stale.mkdir(parents=True)
   (stale / 'flowers_train_00000-of-00005.tfrecord').write_bytes(b'half')
-  create_tfrecord.convert_dataset(photo_dir, str(tmp_path / 'out'), validation_size=3,
-                                  num_shards=1, verbose=False)
+  convert.convert_dataset(photo_dir, str(tmp_path / 'out'), validation_size=3,
+                          num_shards=1, verbose=False)
   assert sorted(os.listdir(str(tmp_path / 'out'))) == [
       'flowers_train_00000-of-00001.tfrecord', 'flowers_validation_00000-of-00001.tfrecord',
       'labels.txt']
@@ -417,10 +420,10 @@ def test_memory_and_programming_errors_are_not_bad_photos(mixed_photos, tmp_path
   def broken(*args):
     raise error('not a photo problem')
 
-  monkeypatch.setattr(create_tfrecord, 'load_photo', broken)
+  monkeypatch.setattr(photos, 'load_photo', broken)
   out = tmp_path / 'out'
   with pytest.raises(error):
-    create_tfrecord.convert_dataset(photo_dir, str(out), validation_size=3, num_threads=2)
+    convert.convert_dataset(photo_dir, str(out), validation_size=3, num_threads=2)
   assert os.listdir(str(out)) == []
 
 

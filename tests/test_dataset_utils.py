@@ -1,15 +1,15 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""dataset_utils: TFExample features and label files.
-"""
+"""dataset_utils: TFExample features and label files, as the records decoder reads them."""
 import os
 
 import pytest
-import tensorflow.compat.v1 as tf
 
 import dataset_utils
 import sample_files
+from tf_compat import tf
 from tiny_data import REPO
+from transfer.datasets import records
 
 
 def test_top_level_labels_txt_lists_the_five_flowers():
@@ -36,7 +36,7 @@ def test_malformed_label_file_names_file_and_line(tmp_path, bad_line):
   assert 'line 4' in str(error.value)
 
 
-def test_image_to_tfexample_decodes_with_slim_tfexample_decoder():
+def test_image_to_tfexample_decodes_with_the_records_decoder():
   data = sample_files.jpeg_bytes((30, 20))
   example = dataset_utils.image_to_tfexample(data, b'jpg', 20, 30, 3)
   feature = example.features.feature
@@ -45,7 +45,7 @@ def test_image_to_tfexample_decodes_with_slim_tfexample_decoder():
   assert [feature[k].int64_list.value[0] for k in
           ('image/class/label', 'image/height', 'image/width')] == [3, 20, 30]
   with tf.Graph().as_default():
-    decoder = dataset_utils.tfexample_decoder()
+    decoder = records.tfexample_decoder()
     image, label = decoder.decode(tf.constant(example.SerializeToString()), ['image', 'label'])
     with tf.Session() as sess:
       image, label = sess.run([image, label])

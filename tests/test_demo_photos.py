@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 import dataset_utils
-import demo_photos
 from tiny_data import REPO
+from transfer.datasets import demo_photos
+from transfer.datasets.flowers import FLOWERS_CLASSES
 
 
 def test_demo_photos_are_deterministic_and_balanced(tmp_path):
@@ -49,7 +50,7 @@ def test_demo_classes_differ_in_colour(tmp_path):
   # The demo trains from scratch at a small size: colour alone should tell most apart.
   folder = demo_photos.make_demo_photos(str(tmp_path), images_per_class=6)
   means = {}
-  for name in dataset_utils.FLOWERS_CLASSES:
+  for name in FLOWERS_CLASSES:
     pixels = [np.asarray(Image.open(p).resize((32, 32)), np.float32).reshape(-1, 3)
               for p in glob.glob(os.path.join(folder, name, '*.jpg'))]
     pixels = np.concatenate(pixels)

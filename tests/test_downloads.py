@@ -1,7 +1,6 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""downloads: verified downloads, safe archive extraction and the progress bar.
-"""
+"""Verified downloads, safe archive extraction and the progress bar."""
 import hashlib
 import io
 import os
@@ -9,8 +8,10 @@ import tarfile
 
 import pytest
 
-import downloads
 import sample_files
+from transfer import archives, downloads
+from transfer.errors import ArchiveError, DownloadError
+from transfer.progress import ProgressBar
 
 
 @pytest.mark.parametrize('case', ['short', 'size', 'sha256', 'missing'])
@@ -22,7 +23,7 @@ def test_download_that_does_not_verify_leaves_nothing(tmp_path, case):
   with sample_files.serve(str(served)) as url:
     kwargs = {'size': {'expected_size': 11}, 'sha256': {'sha256': '00' * 32}}.get(case, {})
     path = {'short': '/short.tgz', 'missing': '/absent.bin'}.get(case, '/file.bin')
-    with pytest.raises(downloads.DownloadError) as error:
+    with pytest.raises(DownloadError) as error:
       downloads.download(url + path, str(dest), **kwargs)
   message = str(error.value)
   assert {'short': 'got 100 of the 5000 bytes', 'size': 'got 10 bytes, expected 11',
@@ -85,8 +86,8 @@ def test_hostile_archives_are_refused_and_extract_nothing(tmp_path, bad, why):
   members = [('photos/good.txt', b'fine'), bad, ('photos/late.txt', b'y')]
   tar_path = sample_files.make_tarball(str(tmp_path / 'evil.tgz'), members)
   dest = tmp_path / 'dest'
-  with pytest.raises(downloads.ArchiveError) as error:
-    downloads.safe_extract(tar_path, str(dest))
+  with pytest.raises(ArchiveError) as error:
+    archives.safe_extract(tar_path, str(dest))
   message = str(error.value)
   name = bad.name if isinstance(bad, tarfile.TarInfo) else bad[0]
   assert tar_path in message and repr(name) in message and why in message
@@ -98,14 +99,14 @@ def test_hostile_archives_are_refused_and_extract_nothing(tmp_path, bad, why):
 def test_member_under_a_symlink_is_refused(tmp_path):
   tar_path = sample_files.make_tarball(str(tmp_path / 'evil.tgz'),
                                        [link('photos/inner', '.'), ('photos/inner/x.txt', b'x')])
-  with pytest.raises(downloads.ArchiveError, match='under a link'):
-    downloads.safe_extract(tar_path, str(tmp_path / 'dest'))
+  with pytest.raises(ArchiveError, match='under a link'):
+    archives.safe_extract(tar_path, str(tmp_path / 'dest'))
 
 
 def test_symlink_inside_the_target_is_allowed(tmp_path):
   members = [('photos/a/real.txt', b'x'), link('photos/b', 'a/real.txt')]
   tar_path = sample_files.make_tarball(str(tmp_path / 'ok.tgz'), members)
-  downloads.safe_extract(tar_path, str(tmp_path / 'dest'))
+  archives.safe_extract(tar_path, str(tmp_path / 'dest'))
   assert (tmp_path / 'dest' / 'photos' / 'b').read_bytes() == b'x'
 
 
@@ -114,8 +115,8 @@ def test_truncated_archive_is_reported(tmp_path):
                                     [('a.bin', os.urandom(100000))])
   cut = tmp_path / 'cut.tgz'
   cut.write_bytes(open(whole, 'rb').read()[:20000])
-  with pytest.raises(downloads.ArchiveError, match='cut.tgz is not a complete tar'):
-    downloads.safe_extract(str(cut), str(tmp_path / 'dest'))
+  with pytest.raises(ArchiveError, match='cut.tgz is not a complete tar'):
+    archives.safe_extract(str(cut), str(tmp_path / 'dest'))
   assert not (tmp_path / 'dest').exists()
 
 
@@ -134,19 +135,19 @@ def test_failure_while_extracting_removes_what_was_created(tmp_path, monkeypatch
 
   monkeypatch.setattr(tarfile.TarFile, 'makefile', failing)
   with pytest.raises(OSError):
-    downloads.safe_extract(tar_path, str(dest))
+    archives.safe_extract(tar_path, str(dest))
   assert sorted(os.listdir(str(dest / 'top'))) == ['mine.txt']
 
 
 def test_progress_bar_prints_plain_lines_when_not_a_terminal():
   stream = io.StringIO()
-  with downloads.ProgressBar(200, label='Converting', unit='images', stream=stream) as bar:
+  with ProgressBar(200, label='Converting', unit='images', stream=stream) as bar:
     for _ in range(200):
       bar.update()
   line, = stream.getvalue().splitlines()  # only the final line within 10 s
   assert line.startswith('Converting  [====') and '200/200' in line and '100%' in line
   assert 'images/s' in line
   stream = io.StringIO()
-  with downloads.ProgressBar(None, unit='B', stream=stream, interval=0) as bar:
+  with ProgressBar(None, unit='B', stream=stream, interval=0) as bar:
     bar.update(3 * 1024 * 1024)
   assert stream.getvalue().splitlines()[-1].startswith('3.0 MB')

@@ -5,12 +5,12 @@ import os
 
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
 
 import eval_flowers
-
 import tiny_data
+from tf_compat import tf
 from tiny_data import IMAGE_SIZE, SPEC
+from transfer import checkpoints
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('eval_flowers')
@@ -98,12 +98,12 @@ CHECKED = ('InceptionResnetV2/Conv2d_1a_3x3/weights',
 
 
 def record_restores(monkeypatch):
-  """Wraps eval's init_fn: returns {name: value or None} of what it restored."""
+  """Wraps the init_fn eval builds: returns {name: value or None} of what it restored."""
   seen = {}
-  real = eval_flowers.make_init_fn
+  real = checkpoints.init_fn
 
-  def recording(checkpoint, variables):
-    init_fn = real(checkpoint, variables)
+  def recording(checkpoint, variables, fix):
+    init_fn = real(checkpoint, variables, fix)
     if init_fn is None:
       return None
 
@@ -114,7 +114,7 @@ def record_restores(monkeypatch):
       seen.update(zip([v.op.name for v in picked], sess.run(picked)))
     return init_and_record
 
-  monkeypatch.setattr(eval_flowers, 'make_init_fn', recording)
+  monkeypatch.setattr(checkpoints, 'init_fn', recording)
   return seen
 
 

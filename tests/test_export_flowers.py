@@ -6,14 +6,14 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
 
 import export_flowers
 import predict_flowers
-from cli import UsageError
-
 from test_predict_flowers import predict_argv, write_mixed_photos
+from tf_compat import tf
 from tiny_data import IMAGE_SIZE, REPO
+from transfer import images
+from transfer.errors import UsageError
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('export_flowers')
@@ -38,13 +38,13 @@ def exported(records, trained, tmp_path_factory):
       export_argv(records, trained, output_dir, '--tflite'))
   tflite_problem = None
   try:
-    export_flowers.export(args)
+    export_flowers.run(args)
   except UsageError as e:  # a TensorFlow that cannot convert says why: export the rest
     if not str(e).startswith('--tflite: '):
       raise
     tflite_problem = str(e)
     args.tflite = False
-    export_flowers.export(args)
+    export_flowers.run(args)
   return dict(dir=output_dir, root=str(root), tflite_problem=tflite_problem)
 
 
@@ -70,7 +70,7 @@ def preprocessed(photos):
   """predict_flowers' preprocessing of the photos, batched: the frozen graph's input."""
   with tf.Graph().as_default():
     encoded = tf.placeholder(tf.string, [])
-    image = predict_flowers.preprocess(encoded, IMAGE_SIZE)
+    image = images.preprocess(encoded, IMAGE_SIZE)
     with tf.Session() as sess:
       return np.stack([sess.run(image, {encoded: open(p, 'rb').read()}) for p in photos])
 

@@ -5,10 +5,10 @@ import io
 
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
 from PIL import Image
 
 import inception_preprocessing
+from tf_compat import tf
 
 # The summaries the training path must add (TF-slim adds a 'cropped_resized_image'
 # one as well).

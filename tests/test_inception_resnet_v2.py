@@ -11,8 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
-import tf_slim as slim
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -20,6 +18,7 @@ sys.path.insert(0, REPO)
 import inception_resnet_v2 as irv2  # noqa: E402
 from inception_resnet_v2 import inception_resnet_v2  # noqa: E402
 from inception_resnet_v2 import inception_resnet_v2_arg_scope  # noqa: E402
+from tf_compat import slim, tf  # noqa: E402
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('inception_resnet_v2')

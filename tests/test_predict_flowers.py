@@ -7,13 +7,12 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
-import tensorflow.compat.v1 as tf
 
 import eval_flowers
 import predict_flowers
-import train_flowers
-
+from tf_compat import tf
 from tiny_data import COLOURS, IMAGE_SIZE, REPO
+from transfer import checkpoints, model, predictor, runtime
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('predict_flowers')
@@ -149,7 +148,7 @@ def eval_probabilities(records, trained, monkeypatch):
   One batching thread keeps the records in file order; build_model is wrapped
   to reach the probabilities eval computes but does not print.
   """
-  real_batch, real_build = tf.train.batch, train_flowers.build_model
+  real_batch, real_build = tf.train.batch, model.build_model
   found = {}
 
   def build_model(*args, **kwargs):
@@ -158,14 +157,14 @@ def eval_probabilities(records, trained, monkeypatch):
     return logits, end_points
 
   monkeypatch.setattr(tf.train, 'batch', lambda *a, **k: real_batch(*a, **dict(k, num_threads=1)))
-  monkeypatch.setattr(train_flowers, 'build_model', build_model)
+  monkeypatch.setattr(model, 'build_model', build_model)
   args = eval_flowers.build_parser().parse_args(
       ['--dataset_dir', records, '--log_dir', trained['log_dir'], '--image_size',
        str(IMAGE_SIZE), '--batch_size', '8', '--num_epochs', '1'])
   with tf.Graph().as_default():
     g = eval_flowers.build_eval_graph(args)
-    init_fn = eval_flowers.make_init_fn(g['checkpoint'], g['variables_to_restore'])
-    with train_flowers.queue_session() as sess:
+    init_fn = checkpoints.init_fn(g['checkpoint'], g['variables_to_restore'], 'unused')
+    with runtime.queue_session() as sess:
       init_fn(sess)
       return sess.run([found['probabilities'], g['labels']])
 
@@ -241,6 +240,6 @@ def test_command_exits_2_when_nothing_is_readable(records, trained, tmp_path):
   err = proc.stderr.splitlines()
   assert len(err) == 2, err
   assert err[0] == 'skipped %s: empty file' % (bad / 'a.jpg')
-  assert err[1] == 'skipped %s: %s' % (bad / 'b.png', predict_flowers.NOT_AN_IMAGE)
+  assert err[1] == 'skipped %s: %s' % (bad / 'b.png', predictor.NOT_AN_IMAGE)
   with open(json_path) as f:
     assert json.load(f)['images'] == []

@@ -3,14 +3,16 @@
 """The speed flags: device, threads, mixed precision, and their session set-up."""
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
-from tensorflow.core.protobuf import rewriter_config_pb2
 
 import eval_flowers
-import runtime
 import tf_compat
 import train_flowers
-from tiny_data import train_args
+from test_train_flowers import build_graph
+from tf_compat import tf
+from tiny_data import HEADS_ONLY, train_args
+from transfer import runtime
+
+rewriter_config_pb2 = runtime.rewriter_config_pb2
 
 ON = rewriter_config_pb2.RewriterConfig.ON
 
@@ -45,7 +47,7 @@ def test_negative_threads_are_refused(capsys):
 
 def test_session_config_without_flags_keeps_the_old_behaviour():
   # Benchmarks and tests call it without arguments.
-  config = train_flowers.session_config()
+  config = runtime.session_config()
   assert config.allow_soft_placement and config.gpu_options.allow_growth
   assert config.intra_op_parallelism_threads == 0
 
@@ -121,9 +123,9 @@ def test_bf16_flags_are_read_from_cpuinfo(tmp_path):
 
 
 def test_input_pipeline_stays_on_the_cpu(records, tmp_path):
-  args = train_args(records, str(tmp_path / 'log'), '--from_scratch')
+  args = train_args(records, str(tmp_path / 'log'), '--from_scratch', *HEADS_ONLY)
   with tf.Graph().as_default() as graph:
-    train_flowers.build_training_graph(args)
+    build_graph(args)
   readers = [op for op in graph.get_operations()
              if op.type in ('TFRecordReaderV2', 'ParseSingleExample', 'ParseExample',
                             'ParseExampleV2', 'QueueDequeueUpToV2', 'DecodeJpeg')]

@@ -8,17 +8,16 @@ import tarfile
 
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
-import tf_slim as slim
 
-import checkpoints
-import create_tfrecord
-import dataset_utils
 import inception_preprocessing
-import train_flowers
 import tiny_data
-
+import train_flowers
+from tf_compat import slim, tf
 from tiny_data import IMAGE_SIZE, REPO, SPEC, train_args
+from transfer import checkpoints, model, runtime
+from transfer.datasets import convert, records as shards
+from transfer.deployment.config import DeploymentConfig
+from transfer.errors import BAD_LABEL_TAG
 
 
 # ---------------------------------------------------------------- get_split
@@ -52,7 +51,7 @@ def test_count_records_rejects_a_truncated_file(records, tmp_path):
   cut = tmp_path / 'cut.tfrecord'
   cut.write_bytes(open(shard, 'rb').read()[:-7])
   with pytest.raises(ValueError, match='truncated'):
-    dataset_utils.count_records(str(cut))
+    shards.count_records(str(cut))
 
 
 def test_import_needs_no_labels_file(tmp_path):
@@ -66,7 +65,7 @@ def test_import_needs_no_labels_file(tmp_path):
 
 def run_batches(tensors, count):
   """Runs `count` batches of the queue-fed `tensors`."""
-  with train_flowers.queue_session() as sess:
+  with runtime.queue_session() as sess:
     return [sess.run(tensors) for _ in range(count)]
 
 
@@ -93,7 +92,7 @@ def test_evaluation_batches_end_after_the_asked_epochs(records):
     dataset = train_flowers.get_split('validation', records)
     _, _, labels = train_flowers.load_batch(dataset, 3, 32, 32, is_training=False,
                                             num_epochs=2)
-    with train_flowers.queue_session() as sess:
+    with runtime.queue_session() as sess:
       sizes = []
       with pytest.raises(tf.errors.OutOfRangeError):
         while True:
@@ -108,11 +107,18 @@ def test_labels_outside_the_label_file_are_detected(records, tmp_path):
     dataset = train_flowers.get_split('train', records, labels_file=str(labels))
     assert dataset.num_classes == 1
     _, _, batch_labels = train_flowers.load_batch(dataset, 16, 32, 32)
-    with pytest.raises(tf.errors.InvalidArgumentError, match=dataset_utils.BAD_LABEL_TAG):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=BAD_LABEL_TAG):
       run_batches(batch_labels, 3)
 
 
 # ---------------------------------------------------------------- training
+def build_graph(args):
+  """train_flowers' training graph for `args`, in the default graph."""
+  dataset = train_flowers.get_split('train', args.dataset_dir, args.file_pattern,
+                                    args.labels_file)
+  return train_flowers.build_training_graph(args, dataset, DeploymentConfig.from_flags(args))
+
+
 def event_values(log_dir, tag):
   """{step: value} of a scalar tag over the event files of log_dir."""
   values = {}
@@ -157,7 +163,7 @@ def test_learning_rate_follows_the_staircase(trained):
 def test_last_checkpoint_holds_every_variable(records, trained):
   stored = dict(tf.train.list_variables(tf.train.latest_checkpoint(trained['log_dir'])))
   with tf.Graph().as_default():
-    train_flowers.build_training_graph(train_args(records, 'unused', '--batch_size', '8'))
+    build_graph(train_args(records, 'unused', '--batch_size', '8'))
     expected = {v.op.name for v in tf.global_variables()}
   assert set(stored) == expected
   # The new head, its Adam slots and the step, which the ImageNet checkpoint lacks.
@@ -193,8 +199,8 @@ def test_stale_log_dir_gets_a_clear_message(records, tmp_path, capsys):
   # A log_dir written by another setup: model variables, but no Adam slots.
   log_dir = tmp_path / 'log'
   with tf.Graph().as_default():
-    train_flowers.build_model(tf.placeholder(tf.float32, [1, IMAGE_SIZE, IMAGE_SIZE, 3]),
-                              2, is_training=True)
+    model.build_model(tf.placeholder(tf.float32, [1, IMAGE_SIZE, IMAGE_SIZE, 3]), 2,
+                      is_training=True)
     tf.train.get_or_create_global_step()
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
@@ -212,8 +218,8 @@ def test_restore_fills_every_non_excluded_variable(records, spec_checkpoint, tmp
   args = train_args(records, str(tmp_path / 'log'), '--checkpoint_file', spec_checkpoint)
   reader = tf.train.load_checkpoint(spec_checkpoint)
   with tf.Graph().as_default():
-    graph = train_flowers.build_training_graph(args)
-    init_fn = train_flowers.make_init_fn(args, graph, resume_from=None)
+    graph = build_graph(args)
+    init_fn = train_flowers._get_init_fn(args, graph.variables_to_restore, resume_from=None)
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
       init_fn(sess)
@@ -267,8 +273,7 @@ def test_downloaded_checkpoint_that_is_not_the_official_one_is_refused(tmp_path)
 def test_trainable_and_exclude_scopes_through_train(spec_checkpoint, tmp_path):
   photos = tiny_data.make_colour_photos(str(tmp_path / 'photos'), per_class=3)
   records = str(tmp_path / 'records')
-  create_tfrecord.convert_dataset(photos, records, validation_size=2, num_shards=1,
-                                  verbose=False)
+  convert.convert_dataset(photos, records, validation_size=2, num_shards=1, verbose=False)
   log_dir = str(tmp_path / 'log')
   excluded = 'InceptionResnetV2/Conv2d_1a_3x3'
   train_flowers.train(train_args(
@@ -290,7 +295,7 @@ def test_trainable_and_exclude_scopes_through_train(spec_checkpoint, tmp_path):
   assert np.abs(saved.get_tensor('InceptionResnetV2/Logits/Logits/weights/Adam')).sum() > 0
 
 
-def small_model(images, num_classes, is_training, batch_norm_decay=None):
+def small_model(images, num_classes, is_training, **unused_scope_args):
   """A stand-in for build_model with the same outputs, so that graphs build fast."""
   net = slim.conv2d(images, 4, 3, scope='Small/Conv')
   net = tf.reduce_mean(net, [1, 2])
@@ -300,14 +305,14 @@ def small_model(images, num_classes, is_training, batch_norm_decay=None):
 
 def initial_weights(records, seed):
   with tf.Graph().as_default():
-    train_flowers.build_training_graph(train_args(records, 'unused', '--seed', str(seed)))
+    build_graph(train_args(records, 'unused', '--seed', str(seed)))
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
       return sess.run(tf.trainable_variables())
 
 
 def test_seed_gives_the_same_initial_weights(records, monkeypatch):
-  monkeypatch.setattr(train_flowers, 'build_model', small_model)
+  monkeypatch.setattr(model, 'build_model', small_model)
   first = initial_weights(records, 5)
   assert len(first) == 4
   for a, b in zip(first, initial_weights(records, 5)):

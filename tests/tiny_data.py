@@ -16,6 +16,10 @@ SPEC = os.path.join(REPO, 'tests', 'data', 'inception_resnet_v2_2016_08_30.varia
 # Near the smallest input Inception-ResNet-V2 takes, to keep tests fast.
 IMAGE_SIZE = 107
 
+# Train only the new heads where a test checks the mechanics, not the learning:
+# no backward pass through the network, so graphs build and steps run far faster.
+HEADS_ONLY = ('--trainable_scopes', 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits')
+
 # Two classes a small network separates in a few dozen steps: colour alone.
 COLOURS = {'blue': (40, 60, 210), 'red': (215, 40, 40)}
 
@@ -74,15 +78,22 @@ def spec_values(i, name, shape):
 
 
 def write_spec_checkpoint(path, spec, write_version=None):
-  """Writes a checkpoint holding the spec's variables, filled by spec_values."""
-  import tensorflow.compat.v1 as tf
+  """Writes a checkpoint holding the spec's variables, filled by spec_values.
+
+  Every value is fed in one run: a run per variable would build an executor
+  for each of the 908.
+  """
+  from tf_compat import tf
   with tf.Graph().as_default():
-    variables = [tf.get_variable(name, shape, initializer=tf.zeros_initializer())
-                 for name, shape in spec]
+    variables, assigns, feeds = [], [], {}
+    for i, (name, shape) in enumerate(spec):
+      variables.append(tf.get_variable(name, shape, initializer=tf.zeros_initializer()))
+      value = tf.placeholder(tf.float32, shape)
+      assigns.append(tf.assign(variables[-1], value))
+      feeds[value] = spec_values(i, name, shape)
     saver = tf.train.Saver(variables, write_version=write_version or tf.train.SaverDef.V1)
     with tf.Session() as sess:
-      for i, (variable, (name, shape)) in enumerate(zip(variables, spec)):
-        variable.load(spec_values(i, name, shape), sess)
+      sess.run(assigns, feeds)
       saver.save(sess, path, write_meta_graph=False)
   return path
 

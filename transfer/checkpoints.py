@@ -1,6 +1,6 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""Checkpoints: presence and fit checks, the ImageNet download, and restoring.
+"""Checkpoints: finding one, fit checks, restoring, and the ImageNet download.
 
 Every check reads only a checkpoint's index, so a wrong file is reported in one
 line before any graph runs.
@@ -9,20 +9,71 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-import tf_compat  # noqa: F401  (before TensorFlow: runs the code on TF 2.x too)
-import tensorflow.compat.v1 as tf
-import tf_slim as slim
-
-import downloads
-from cli import UsageError
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
+from tf_compat import slim, tf
+from transfer import downloads
+from transfer.datasets import records
+from transfer.errors import UsageError
 
 CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_resnet_v2_2016_08_30.tar.gz'
+# The final layer's weights, [1536, num_classes]: tells a checkpoint's class count.
+LOGITS_WEIGHTS = 'InceptionResnetV2/Logits/Logits/weights'
 
 
 def checkpoint_present(path):
   """True for a V1 checkpoint file or a V2 checkpoint's index beside `path`."""
   return os.path.isfile(path) or os.path.isfile(path + '.index')
+
+
+def find_checkpoint(checkpoint_file, log_dir):
+  """The checkpoint a command uses: `checkpoint_file`, else the latest one in log_dir."""
+  if checkpoint_file:
+    if not checkpoint_present(checkpoint_file):
+      raise UsageError('checkpoint %s not found: check --checkpoint_file' % checkpoint_file)
+    return checkpoint_file
+  path = tf.train.latest_checkpoint(log_dir) if tf.gfile.IsDirectory(log_dir) else None
+  if not path:
+    raise UsageError(
+        'no checkpoint in %s: train first (`python train_flowers.py --log_dir %s`) or pass '
+        '--checkpoint_file' % (log_dir, log_dir))
+  return path
+
+
+def checkpoint_step(path):
+  """The global step a checkpoint holds, or None when it holds none."""
+  reader = tf.train.load_checkpoint(path)
+  if not reader.has_tensor('global_step'):
+    return None
+  return int(reader.get_tensor('global_step'))
+
+
+def checkpoint_num_classes(path):
+  """The class count of a fine-tuned checkpoint's head."""
+  shapes = dict(tf.train.list_variables(path))
+  if LOGITS_WEIGHTS not in shapes:
+    raise UsageError('%s holds no %s: it is not an Inception-ResNet-V2 checkpoint'
+                     % (path, LOGITS_WEIGHTS))
+  return shapes[LOGITS_WEIGHTS][-1]
+
+
+def class_names(checkpoint, dataset_dir, labels_file):
+  """The names of a fine-tuned checkpoint's classes, from the label file it was trained with.
+
+  Returns:
+    (label file path, [name of class 0, name of class 1, ...]).
+
+  Raises:
+    UsageError: when the label file names another number of classes.
+  """
+  num_classes = checkpoint_num_classes(checkpoint)
+  path, labels = records.read_labels(dataset_dir, labels_file)
+  if sorted(labels) != list(range(num_classes)):
+    raise UsageError(
+        '%s names %d classes (ids %s) but checkpoint %s has %d: pass the --labels_file '
+        '(or --dataset_dir) it was trained with'
+        % (path, len(labels), ','.join(str(i) for i in sorted(labels)), checkpoint,
+           num_classes))
+  return path, [labels[i] for i in range(num_classes)]
 
 
 def checkpoint_mismatches(checkpoint_path, variables):
@@ -52,20 +103,22 @@ def describe_problems(problems, shown=3):
   return text
 
 
-def restore_fn(checkpoint, variables, fix):
+def init_fn(checkpoint, variables, fix):
   """A Supervisor init_fn restoring `variables` from `checkpoint`, checked first.
 
   Args:
-    checkpoint: the checkpoint path.
+    checkpoint: the checkpoint path; None restores nothing.
     variables: the variables to restore.
     fix: what the user should do when they do not fit, for the error message.
 
   Returns:
-    A function of a session.
+    A function of a session, or None when `checkpoint` is None.
 
   Raises:
     UsageError: naming the checkpoint and the first mismatches.
   """
+  if checkpoint is None:
+    return None
   problems = checkpoint_mismatches(checkpoint, variables)
   if problems:
     raise UsageError('%s does not fit this model (%s): %s'

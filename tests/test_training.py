@@ -18,17 +18,19 @@ import sys
 import time
 
 import pytest
-import tensorflow.compat.v1 as tf
 
 import dataset_utils
-import run_control
 import train_flowers
-from tiny_data import IMAGE_SIZE, REPO
+from tf_compat import tf
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO
+from transfer import progress
+from transfer.deployment.config import DeploymentConfig
+from transfer.training import control, schedule, signals
 
 SCRIPT = os.path.join(REPO, 'train_flowers.py')
 # 32 training images in batches of 8: 4 steps an epoch.
 FAST = ('--image_size', str(IMAGE_SIZE), '--batch_size', '8', '--from_scratch',
-        '--log_every_n_steps', '1', '--trainable_scopes', 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits')
+        '--log_every_n_steps', '1') + HEADS_ONLY
 RUN_TIMEOUT = 600  # seconds a run may take on a loaded machine (about 1 min when idle)
 STEP_LINE = re.compile(r'step (\d+)/(\d+): loss ')
 
@@ -128,7 +130,7 @@ def test_sigkill_after_a_checkpoint_resumes_there_and_repeats_no_saved_step(reco
   # No data lost: the records are untouched, the first run's events are still there.
   assert fingerprint(records) == data_before
   assert set(events_before) <= set(glob.glob(os.path.join(log_dir, 'events.out.tfevents.*')))
-  assert os.path.isfile(os.path.join(log_dir, run_control.SCHEDULE_FILENAME))
+  assert os.path.isfile(os.path.join(log_dir, schedule.SCHEDULE_FILENAME))
 
 
 # ---------------------------------------------------------------- SIGTERM, SIGINT
@@ -164,21 +166,53 @@ def test_sigterm_saves_the_last_step_and_exits_143(terminated):
 
 def test_a_first_signal_waits_for_the_step_a_second_one_stops_at_once():
   before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-  with run_control.StopSignals() as signals:
+  with signals.StopSignals() as stop:
     # Before the session: nothing to save, so a signal stops at once.
-    with pytest.raises(run_control.Interrupted) as early:
+    with pytest.raises(signals.Interrupted) as early:
       os.kill(os.getpid(), signal.SIGINT)
       time.sleep(1)  # the handler runs in this thread, between byte codes
     assert early.value.exit_code == 130 and 'nothing to save' in str(early.value)
-    signals.defer()
+    stop.defer()
     os.kill(os.getpid(), signal.SIGINT)
     time.sleep(0.1)
-    assert signals.requested and signals.signum == signal.SIGINT
-    with pytest.raises(run_control.Interrupted) as second:
+    assert stop.requested and stop.signum == signal.SIGINT
+    with pytest.raises(signals.Interrupted) as second:
       os.kill(os.getpid(), signal.SIGTERM)
       time.sleep(1)
     assert second.value.exit_code == 143
   assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+STUCK_STEP = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from tf_compat import tf
+from transfer.training import signals
+
+queue = tf.FIFOQueue(1, tf.int32, shapes=[])
+with tf.Session() as sess, signals.StopSignals(lambda: 'the test step waits forever') as stop:
+  stop.defer()
+  print('blocking', flush=True)
+  sess.run(queue.dequeue())  # a step that never returns, as on a lost ps
+"""
+
+
+def test_a_signal_ends_a_step_that_cannot_finish(tmp_path):
+  # Python runs a signal handler only when the running TensorFlow call returns;
+  # the watchdog hears the signal anyway and asks why_stuck.
+  proc = subprocess.Popen([sys.executable, '-c', STUCK_STEP, REPO], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True)
+  try:
+    assert proc.stdout.readline().strip() == 'blocking'
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+  finally:
+    stopped(proc)
+  assert proc.returncode == 143, err
+  assert err.strip().splitlines()[-1] == (
+      'stopped by SIGTERM during a training step that cannot finish (the test step waits '
+      'forever): nothing saved')
 
 
 class FakeSupervisor(object):
@@ -198,36 +232,49 @@ class FakeSupervisor(object):
 
 def test_checkpointer_saves_every_n_steps_and_after_n_seconds(monkeypatch):
   clock = [1000.0]
-  monkeypatch.setattr(run_control.time, 'time', lambda: clock[0])
+  monkeypatch.setattr(control.time, 'time', lambda: clock[0])
   sv = FakeSupervisor()
-  by_steps = run_control.Checkpointer(sv, None, every_n_steps=3, every_n_secs=600)
+  by_steps = control.Checkpointer(sv, None, every_n_steps=3, every_n_secs=600)
   for sv.step in range(1, 10):
     clock[0] += 1
     by_steps.maybe_save(None, sv.step)
   assert sv.saved == [3, 6, 9]
   sv.saved = []
-  by_time = run_control.Checkpointer(sv, None, every_n_steps=0, every_n_secs=600)
+  by_time = control.Checkpointer(sv, None, every_n_steps=0, every_n_secs=600)
   for sv.step in range(1, 10):
     clock[0] += 250  # a save at 600 s, then 600 s after that save
     by_time.maybe_save(None, sv.step)
   assert sv.saved == [3, 6, 9]
   assert by_time.last_path == '/log/model.ckpt-9'
   worker = FakeSupervisor(is_chief=False)
-  assert run_control.Checkpointer(worker, None, 1).save(None, 1) is None
+  assert control.Checkpointer(worker, None, 1).save(None, 1) is None
   assert worker.saved == []
 
 
 def test_progress_lines_every_n_steps_and_at_the_end(monkeypatch, tf_log):
   clock = [0.0]
-  monkeypatch.setattr(run_control.time, 'time', lambda: clock[0])
-  progress = run_control.ProgressLog(first_step=0, total_steps=25, batch_size=8,
-                                     every_n_steps=10)
+  monkeypatch.setattr(progress.time, 'time', lambda: clock[0])
+  log = progress.ProgressLog(first_step=0, total_steps=25, images_per_step=8,
+                             every_n_steps=10)
   for step in range(1, 26):
     clock[0] += 2.0  # 2 s a step of 8 images
-    progress.step_done(step, 0.5)
+    log.step_done(step, 0.5)
   assert tf_log == ['step 10/25: loss 0.5000, 4.0 images/s, ETA 0:30',
                     'step 20/25: loss 0.5000, 4.0 images/s, ETA 0:10',
                     'step 25/25: loss 0.5000, 4.0 images/s, ETA 0:00']
+
+
+def test_progress_counts_every_image_of_a_step_and_steps_that_jump(monkeypatch, tf_log):
+  # Two clones of batch 4 (8 images a step); a cluster's shared step jumps by 2.
+  clock = [0.0]
+  monkeypatch.setattr(progress.time, 'time', lambda: clock[0])
+  log = progress.ProgressLog(first_step=1, total_steps=9, images_per_step=8,
+                             every_n_steps=4)
+  for step in (3, 5, 7, 9):
+    clock[0] += 4.0  # 2 global steps in 4 s
+    log.step_done(step, 0.25)
+  assert tf_log == ['step 5/9: loss 0.2500, 4.0 images/s, ETA 0:08',
+                    'step 9/9: loss 0.2500, 4.0 images/s, ETA 0:00']
 
 
 # ---------------------------------------------------------------- the schedule
@@ -264,7 +311,7 @@ def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tm
                                           '--allow_changed_schedule'))
   assert code == 0, capsys.readouterr().err[-3000:]
   assert saved_step(log_dir) == epochs * 4
-  with open(os.path.join(log_dir, run_control.SCHEDULE_FILENAME)) as f:
+  with open(os.path.join(log_dir, schedule.SCHEDULE_FILENAME)) as f:
     stored = json.load(f)
   assert stored['learning_rate_decay_factor'] == 0.5 and stored['num_epochs'] == epochs
 
@@ -272,23 +319,24 @@ def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tm
 def test_check_schedule_compares_what_sets_the_learning_rate(tmp_path):
   args = train_flowers.build_parser().parse_args(['--batch_size', '8', '--num_epochs', '6'])
   log_dir = str(tmp_path / 'log')
-  first = run_control.schedule_of(args, 32)
-  run_control.check_schedule(log_dir, first, resuming=False, allow_changed=False)
-  run_control.save_schedule(log_dir, first)
+  first = schedule.schedule_of(args, 32, DeploymentConfig())
+  assert first['num_clones'] == 1 and first['replicas_to_aggregate'] == 1
+  schedule.check_schedule(log_dir, first, resuming=False, allow_changed=False)
+  schedule.save_schedule(log_dir, first)
   # More epochs: the learning rate of every step stays, so it is no change.
   longer = dict(first, num_epochs=7)
-  run_control.check_schedule(log_dir, longer, resuming=True, allow_changed=False)
+  schedule.check_schedule(log_dir, longer, resuming=True, allow_changed=False)
   more_images = dict(longer, train_images=40)
   with pytest.raises(ValueError, match=r'\(train_images 32 -> 40\)'):
-    run_control.check_schedule(log_dir, more_images, resuming=True, allow_changed=False)
-  run_control.check_schedule(log_dir, more_images, resuming=True, allow_changed=True)
+    schedule.check_schedule(log_dir, more_images, resuming=True, allow_changed=False)
+  schedule.check_schedule(log_dir, more_images, resuming=True, allow_changed=True)
   # A fresh run (no checkpoint to resume) does not compare.
-  run_control.check_schedule(log_dir, dict(first, batch_size=1), resuming=False,
+  schedule.check_schedule(log_dir, dict(first, batch_size=1), resuming=False,
                              allow_changed=False)
-  run_control.save_schedule(log_dir, more_images)
-  with open(os.path.join(log_dir, run_control.SCHEDULE_FILENAME)) as f:
+  schedule.save_schedule(log_dir, more_images)
+  with open(os.path.join(log_dir, schedule.SCHEDULE_FILENAME)) as f:
     assert json.load(f) == more_images
-  assert os.listdir(log_dir) == [run_control.SCHEDULE_FILENAME]  # no temporary left
+  assert os.listdir(log_dir) == [schedule.SCHEDULE_FILENAME]  # no temporary left
 
 
 # ---------------------------------------------------------------- input failures

@@ -3,8 +3,10 @@
 """Clones and clusters: the same update as one tower, and real ps/worker processes.
 
 The cluster tests start 1 ps and 2 workers as subprocesses on free loopback
-ports, each bounded by a timeout, and kill whatever is left in a finally.
+ports, each bounded by a timeout, and kill whatever is left in a finally. They
+train only the new heads: the mechanics are the same, the graphs far smaller.
 """
+import json
 import math
 import os
 import re
@@ -16,16 +18,19 @@ import time
 
 import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
-import tf_slim as slim
 
-import distributed
 import eval_flowers
 import train_flowers
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
-from tiny_data import IMAGE_SIZE, REPO, train_args
+from test_train_flowers import build_graph
+from tf_compat import slim, tf
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, train_args
+from transfer.deployment import clones
+from transfer.deployment.config import DeploymentConfig
+from transfer.training import control, schedule
 
 TRAIN_IMAGES = 32  # the `records` fixture
+STEP_LINE = re.compile(r'step (\d+)/(\d+): loss [-\d.naif]+, [\d.]+ images/s, ETA ')
 
 
 # ---------------------------------------------------------------- flags
@@ -50,6 +55,22 @@ def test_bad_cluster_flags_get_one_line(records, tmp_path, capsys, flags, named)
   assert not log_dir.exists()
 
 
+def test_the_config_is_immutable_and_derives_devices_and_counts():
+  alone = DeploymentConfig()
+  assert alone.is_chief and not alone.cluster and not alone.cloned
+  assert alone.clone_device(0) == '' and alone.variables_device() is None
+  with pytest.raises(AttributeError):
+    alone.num_clones = 2
+  two = DeploymentConfig(num_clones=2, clone_on_cpu=True)
+  assert two.clone_device(1) == '/device:CPU:0' and two.variables_device() == '/device:CPU:0'
+  assert two.images_per_update(8) == 16
+  worker = DeploymentConfig(ps_hosts=['h:1'], worker_hosts=['h:2', 'h:3'], job_name='worker',
+                            task_index=1, sync_replicas=True)
+  assert not worker.is_chief and worker.worker_device == '/job:worker/task:1'
+  assert worker.replicas == 2 and worker.images_per_update(4) == 8
+  assert worker.cluster_spec().as_dict() == {'ps': ['h:1'], 'worker': ['h:2', 'h:3']}
+
+
 # ---------------------------------------------------------------- clones
 def frozen_bn_model(images, labels):
   """The network at 75x75 without the auxiliary head, batch norm frozen (no dropout)."""
@@ -60,13 +81,16 @@ def frozen_bn_model(images, labels):
   return end_points
 
 
-def one_sgd_step(deploy, images, labels, checkpoint, save):
-  """Loss, gradients by name and weight changes of one SGD step from `checkpoint`'s weights."""
+def one_sgd_step(config, images, labels, checkpoint, save):
+  """Loss and weight changes of one SGD step from `checkpoint`'s weights.
+
+  With plain SGD a weight's change is the learning rate times its (summed)
+  gradient, so equal changes mean equal gradients.
+  """
   with tf.Graph().as_default():
-    deploy.create_clones(frozen_bn_model, tf.constant(images), tf.constant(labels))
-    optimizer = tf.train.GradientDescentOptimizer(0.5)
-    total_loss, grads = deploy.optimize_clones(optimizer)
-    train_op = deploy.create_train_op(deploy.total_loss(), optimizer)
+    towers = clones.create_clones(config, frozen_bn_model, tf.constant(images),
+                                  tf.constant(labels))
+    train_op, total_loss = clones.create_train_op(towers, tf.train.GradientDescentOptimizer(0.5))
     weights = {v.op.name: v for v in tf.trainable_variables()}
     saver = tf.train.Saver()
     with tf.Session() as sess:
@@ -75,11 +99,10 @@ def one_sgd_step(deploy, images, labels, checkpoint, save):
         saver.save(sess, checkpoint)
       else:
         saver.restore(sess, checkpoint)
-      loss, grad_values, before = sess.run(
-          [total_loss, {v.op.name: g for g, v in grads}, weights])
-      sess.run(train_op)
+      before = sess.run(weights)
+      loss = sess.run(train_op)  # the loss of the weights before the step
       after = sess.run(weights)
-  return loss, grad_values, {n: after[n] - before[n] for n in weights}
+  return loss, {n: after[n] - before[n] for n in weights}
 
 
 def test_two_clones_make_the_step_of_one_tower_of_the_whole_batch(tmp_path):
@@ -87,24 +110,22 @@ def test_two_clones_make_the_step_of_one_tower_of_the_whole_batch(tmp_path):
   images = rng.uniform(-1, 1, (4, 75, 75, 3)).astype(np.float32)
   labels = np.array([0, 2, 1, 2])
   checkpoint = str(tmp_path / 'start.ckpt')
-  one = one_sgd_step(distributed.Deployment(), images, labels, checkpoint, save=True)
-  two = one_sgd_step(distributed.Deployment(num_clones=2, clone_on_cpu=True), images, labels,
+  one = one_sgd_step(DeploymentConfig(), images, labels, checkpoint, save=True)
+  two = one_sgd_step(DeploymentConfig(num_clones=2, clone_on_cpu=True), images, labels,
                      checkpoint, save=False)
   assert two[0] == pytest.approx(one[0], rel=1e-5)
-  assert set(two[1]) == set(one[1]) and len(one[1]) > 200
-  for name, grad in one[1].items():
-    np.testing.assert_allclose(two[1][name], grad, rtol=1e-3, atol=1e-6, err_msg=name)
+  assert set(two[1]) == set(one[1])
   moved = 0
-  for name, delta in one[2].items():
-    np.testing.assert_allclose(two[2][name], delta, rtol=1e-3, atol=1e-6, err_msg=name)
+  for name, delta in one[1].items():
+    np.testing.assert_allclose(two[1][name], delta, rtol=1e-3, atol=1e-6, err_msg=name)
     moved += bool(np.abs(delta).max() > 0)
   assert moved > 200
 
 
 def test_clone_graph_devices_and_batch_norm_updates_of_the_first_clone(records):
-  args = train_args(records, 'unused', '--num_clones', '2', '--clone_on_cpu')
+  args = train_args(records, 'unused', '--num_clones', '2', '--clone_on_cpu', *HEADS_ONLY)
   with tf.Graph().as_default() as graph:
-    g = train_flowers.build_training_graph(args)
+    g = build_graph(args)
     ops = graph.get_operations()
     # What the train op runs, found by walking its inputs back.
     needed, todo = set(), [g.train_op.op]
@@ -118,25 +139,71 @@ def test_clone_graph_devices_and_batch_norm_updates_of_the_first_clone(records):
   assert moving and all(n.startswith('clone_0/') for n in moving), moving[:3]
   assert any(o.name.startswith('clone_1/InceptionResnetV2/') for o in ops)
   assert all(o.device == '/device:CPU:0' for o in ops if o.name.startswith('clone_1/'))
-  # The variables are shared: their names are those of one tower.
-  with tf.Graph().as_default():
-    train_flowers.build_training_graph(train_args(records, 'unused'))
-    single = {v.op.name for v in tf.global_variables()}
-  assert {v.op.name for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)} == single
+  # One step trains a batch of 2 for each clone: an epoch of 32 images is 8 steps.
+  assert g.steps_per_epoch == TRAIN_IMAGES // (2 * 2)
 
 
-def test_two_clones_on_cpu_train_and_evaluate(records, tmp_path):
-  log_dir = str(tmp_path / 'log')
+@pytest.fixture(scope='module')
+def two_clones(records, tmp_path_factory, monkeypatch_module):
+  """Two clones on the CPU train the heads for an epoch; the control's images a step kept."""
+  log_dir = str(tmp_path_factory.mktemp('clones') / 'log')
+  seen = []
+  real = control.TrainingControl
+
+  def recording(args, images_per_step, *rest):
+    seen.append(images_per_step)
+    return real(args, images_per_step, *rest)
+
+  monkeypatch_module.setattr(control, 'TrainingControl', recording)
   result = train_flowers.train(train_args(
       records, log_dir, '--num_clones', '2', '--clone_on_cpu', '--from_scratch',
-      '--num_epochs', '1', '--batch_norm_decay', '0.5'))
-  # Each step takes a batch of 2 for each clone.
-  assert result['global_step'] == TRAIN_IMAGES // (2 * 2)
-  assert tf.train.latest_checkpoint(log_dir).endswith('model.ckpt-8')
+      '--num_epochs', '1', '--batch_norm_decay', '0.5', *HEADS_ONLY))
+  monkeypatch_module.undo()
+  return dict(log_dir=log_dir, result=result, images_per_step=seen)
+
+
+@pytest.fixture(scope='module')
+def monkeypatch_module():
+  patch = pytest.MonkeyPatch()
+  yield patch
+  patch.undo()
+
+
+def model_variables(checkpoint):
+  """The variable names of a checkpoint, less the optimizer's slots."""
+  return {n for n, _ in tf.train.list_variables(checkpoint)
+          if not n.endswith(('/Adam', '/Adam_1')) and not n.startswith('beta')}
+
+
+@pytest.mark.xdist_group('clones')
+def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, records, trained,
+                                                              tmp_path):
+  # Each step takes a batch of 2 for each clone, and the progress lines count all 4.
+  assert two_clones['result']['global_step'] == TRAIN_IMAGES // (2 * 2)
+  assert two_clones['images_per_step'] == [4]
+  latest = tf.train.latest_checkpoint(two_clones['log_dir'])
+  assert latest.endswith('model.ckpt-8')
+  # The variables are shared: their names are those of one tower.
+  assert model_variables(latest) == model_variables(
+      tf.train.latest_checkpoint(trained['log_dir']))
   evaluated = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', str(tmp_path / 'eval'),
-       '--image_size', str(IMAGE_SIZE), '--num_epochs', '1', '--batch_size', '8']))
+      ['--dataset_dir', records, '--log_dir', two_clones['log_dir'], '--log_eval',
+       str(tmp_path / 'eval'), '--image_size', str(IMAGE_SIZE), '--num_epochs', '1',
+       '--batch_size', '8']))
   assert evaluated['confusion'].sum() == 8
+
+
+@pytest.mark.xdist_group('clones')
+def test_resuming_with_another_clone_count_is_refused(two_clones, records, capsys):
+  with open(os.path.join(two_clones['log_dir'], schedule.SCHEDULE_FILENAME)) as f:
+    stored = json.load(f)
+  assert stored['num_clones'] == 2 and stored['replicas_to_aggregate'] == 1
+  code = train_flowers.main(['--dataset_dir', records, '--log_dir', two_clones['log_dir'],
+                             '--image_size', str(IMAGE_SIZE), '--batch_size', '2',
+                             '--num_epochs', '2'] + list(HEADS_ONLY))
+  err = capsys.readouterr().err.strip()
+  assert code == 1 and len(err.splitlines()) == 1, err
+  assert 'num_clones 2 -> 1' in err and '--allow_changed_schedule' in err
 
 
 # ---------------------------------------------------------------- clusters
@@ -184,13 +251,14 @@ class Cluster(object):
   def __init__(self, work, records, *flags):
     self.work = work
     self.ports = free_ports(3)
-    hosts = ['127.0.0.1:%d' % p for p in self.ports]
+    self.hosts = ['127.0.0.1:%d' % p for p in self.ports]
     self.log_dir = os.path.join(work, 'log')
     common = [sys.executable, os.path.join(REPO, 'train_flowers.py'),
-              '--ps_hosts', hosts[0], '--worker_hosts', ','.join(hosts[1:]),
+              '--ps_hosts', self.hosts[0], '--worker_hosts', ','.join(self.hosts[1:]),
               '--dataset_dir', records, '--log_dir', self.log_dir, '--from_scratch',
               '--image_size', str(IMAGE_SIZE), '--batch_size', '4', '--num_epochs', '1',
-              '--batch_norm_decay', '0.5', '--summary_every_n_steps', '2'] + list(flags)
+              '--batch_norm_decay', '0.5', '--summary_every_n_steps', '2',
+              '--log_every_n_steps', '1'] + list(HEADS_ONLY) + list(flags)
     self.procs, self.logs = {}, {}
     for name, job, task in (('ps', 'ps', 0), ('worker0', 'worker', 0), ('worker1', 'worker', 1)):
       path = os.path.join(work, name + '.log')
@@ -203,16 +271,26 @@ class Cluster(object):
     with open(self.logs[name], errors='replace') as f:
       return f.read()
 
-  def wait(self, timeout):
-    """Waits for every process; returns {name: exit code}."""
+  def wait_for_steps(self, name, timeout=600):
+    """Waits until worker `name` logged a training step."""
     deadline = time.time() + timeout
-    for name, proc in self.procs.items():
+    while not STEP_LINE.search(self.log(name)):
+      for other, proc in self.procs.items():
+        assert proc.poll() is None, '%s exited early:\n%s' % (other, self.log(other)[-3000:])
+      assert time.time() < deadline, self.log(name)[-3000:]
+      time.sleep(0.5)
+
+  def wait(self, timeout, names=None):
+    """Waits for the processes (all by default); returns {name: exit code}."""
+    deadline = time.time() + timeout
+    names = names or list(self.procs)
+    for name in names:
       try:
-        proc.wait(max(deadline - time.time(), 1))
+        self.procs[name].wait(max(deadline - time.time(), 1))
       except subprocess.TimeoutExpired:
         pytest.fail('%s still running after %d s; its log ends:\n%s'
                     % (name, timeout, self.log(name)[-3000:]))
-    return {name: proc.returncode for name, proc in self.procs.items()}
+    return {name: self.procs[name].returncode for name in names}
 
   def kill_all(self):
     for proc in self.procs.values():
@@ -262,13 +340,12 @@ def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, record
   assert total <= final <= total + 1
   assert sum(steps) == final
   assert 'all workers are done' in c.log('ps')
-  out = subprocess.run(
-      [sys.executable, os.path.join(REPO, 'eval_flowers.py'), '--dataset_dir', records,
-       '--log_dir', c.log_dir, '--log_eval', str(tmp_path / 'eval'), '--image_size',
-       str(IMAGE_SIZE), '--num_epochs', '1', '--batch_size', '8'],
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300, cwd=str(tmp_path))
-  assert out.returncode == 0, out.stderr.decode()[-3000:]
-  assert re.search(r'Final Streaming Accuracy: [01]\.\d{4}', out.stdout.decode())
+  # The chief's progress lines, the one training loop's: step/total, images/s, ETA.
+  assert STEP_LINE.search(c.log('worker0'))
+  result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
+      ['--dataset_dir', records, '--log_dir', c.log_dir, '--log_eval', str(tmp_path / 'eval'),
+       '--image_size', str(IMAGE_SIZE), '--num_epochs', '1', '--batch_size', '8']))
+  assert result['confusion'].sum() == 8
 
 
 def test_sync_cluster_counts_aggregated_updates(cluster):
@@ -281,16 +358,15 @@ def test_sync_cluster_counts_aggregated_updates(cluster):
   steps = [own_steps(c.log('worker0')), own_steps(c.log('worker1'))]
   # Every update took 2 gradients; a few more can be dropped as stale.
   assert sum(steps) >= 2 * updates - 2 and min(steps) >= 1, steps
+  with open(os.path.join(c.log_dir, schedule.SCHEDULE_FILENAME)) as f:
+    assert json.load(f)['replicas_to_aggregate'] == 2
 
 
 def test_killed_worker_ends_the_sync_run_with_a_clear_message(cluster):
   # 3 epochs: 12 updates, enough to outlast the kill, few if the chief goes on alone.
   epochs = 3
   c = cluster('--sync_replicas', '--num_epochs', str(epochs), '--cluster_timeout_secs', '20')
-  deadline = time.time() + 900
-  while 'global step' not in c.log('worker1'):
-    assert time.time() < deadline and c.procs['worker0'].poll() is None, c.log('worker0')[-3000:]
-    time.sleep(1)
+  c.wait_for_steps('worker1')
   c.procs['worker1'].send_signal(signal.SIGKILL)
   codes = c.wait(400)  # the chief's 20 s, then every process's exit on a loaded machine
   chief = c.log('worker0')
@@ -309,3 +385,31 @@ def test_killed_worker_ends_the_sync_run_with_a_clear_message(cluster):
   # The chief told the ps to stop.
   assert codes['ps'] == 0
   assert 'never reported done' in c.log('ps')
+
+
+def test_sigterm_saves_on_the_chief_and_ends_a_worker_whose_ps_is_gone(cluster):
+  # Long enough that nothing ends by itself; the deadlines are far away.
+  c = cluster('--num_epochs', '200', '--cluster_timeout_secs', '600')
+  c.wait_for_steps('worker0')
+  c.wait_for_steps('worker1')
+  # The chief, like a process alone, saves the step it finished and stops.
+  c.procs['worker0'].send_signal(signal.SIGTERM)
+  codes = c.wait(300, ['worker0'])
+  chief = c.log('worker0').strip().splitlines()
+  assert codes['worker0'] == 143, chief[-30:]
+  saved = checkpoint_step(c.log_dir)
+  assert chief[-1] == ('stopped by SIGTERM after step %d; saved %s: run the same command to '
+                       'resume' % (saved, os.path.join(c.log_dir, 'model.ckpt-%d' % saved)))
+  # The other worker's step now waits on a ps that is gone: a signal still ends it,
+  # within the watchdog's few seconds, unless the lost ps already failed the step.
+  c.procs['ps'].send_signal(signal.SIGKILL)
+  c.wait(60, ['ps'])
+  c.procs['worker1'].send_signal(signal.SIGTERM)
+  codes = c.wait(60, ['worker1'])
+  last = c.log('worker1').strip().splitlines()[-1]
+  if codes['worker1'] == 143:
+    assert last == ('stopped by SIGTERM during a training step that cannot finish (ps task 0 '
+                    'at %s does not answer): nothing saved' % c.hosts[0])
+  else:
+    assert codes['worker1'] == 1, last
+    assert last.startswith('error: worker 1 lost a task of the cluster'), last

@@ -14,8 +14,9 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-import atomic_files
-from dataset_utils import FLOWERS_CLASSES, DatasetError
+from dataset_utils import DatasetError
+from transfer import files
+from transfer.datasets.flowers import FLOWERS_CLASSES
 
 # 5 x 40 small drawn photos, 50 held out for validation.
 DEMO_IMAGES_PER_CLASS = 40
@@ -232,6 +233,6 @@ def make_demo_photos(output_dir, images_per_class=DEMO_IMAGES_PER_CLASS,
     for index in range(images_per_class):
       rng = np.random.RandomState([seed, class_id, index])
       image = draw_demo_photo(name, rng, image_size)
-      atomic_files.save_image(image, os.path.join(folder, 'demo_%s_%04d.jpg' % (name, index)),
-                              'JPEG', quality=int(rng.randint(80, 96)))
+      files.save_image(image, os.path.join(folder, 'demo_%s_%04d.jpg' % (name, index)),
+                       'JPEG', quality=int(rng.randint(80, 96)))
   return output_dir

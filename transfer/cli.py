@@ -6,9 +6,6 @@ Every command builds its parser with `new_parser` (which adds --debug and
 --verbose) and runs through `main`, so that a bad input ends the same way
 everywhere: one `error: ...` line on stderr naming the file or flag and the
 fix, exit status 1 and no traceback (--debug shows it).
-
-Import this module before TensorFlow: TensorFlow reads TF_CPP_MIN_LOG_LEVEL
-once, at its first C++ log line, and that line can come while it is imported.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -17,20 +14,16 @@ import errno
 import os
 import sys
 
-# Before TensorFlow loads (see above); an explicit setting in the environment wins.
-if '--verbose' not in sys.argv[1:]:
-  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # C++ INFO and WARNING lines off
+from tensorflow.python.util import deprecation
 
-import tf_compat  # noqa: E402,F401  (before TensorFlow: runs the code on TF 2.x too)
-import tensorflow.compat.v1 as tf  # noqa: E402  pylint: disable=wrong-import-position
-from tensorflow.python.util import deprecation  # noqa: E402
+import dataset_utils
+from tf_compat import tf
+from transfer.errors import BAD_LABEL_TAG, NAN_LOSS_TAG, DownloadError, Stopped, UsageError
 
 deprecation._PRINT_DEPRECATION_WARNINGS = '--verbose' in sys.argv[1:]  # pylint: disable=protected-access
 
-# Marks the message of the in-graph label check, so that it can be recognised here.
-BAD_LABEL_TAG = 'label outside labels.txt'
-# The message of TF-slim's check on the loss (create_train_op's check_numerics).
-NAN_LOSS_TAG = 'LossTensor is inf or nan'
+# The failures whose message is all the user needs.
+USER_ERRORS = (UsageError, dataset_utils.DatasetError, DownloadError)
 
 # What to do about an OSError, by errno.
 _OS_ERROR_FIXES = {
@@ -45,26 +38,6 @@ _OS_ERROR_FIXES = {
 }
 
 
-class UsageError(ValueError):
-  """A problem the user can fix; reported as one line, without a traceback."""
-
-
-def positive_int(text):
-  """An argparse type: a whole number above zero."""
-  value = int(text)
-  if value <= 0:
-    raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
-  return value
-
-
-def non_negative_int(text):
-  """An argparse type: a whole number, zero or more (zero often meaning off)."""
-  value = int(text)
-  if value < 0:
-    raise argparse.ArgumentTypeError('must be 0 or more, got %s' % text)
-  return value
-
-
 class _OneLineParser(argparse.ArgumentParser):
   """An ArgumentParser whose errors are one `error:` line and exit status 1."""
 
@@ -77,41 +50,28 @@ def new_parser(description, epilog=None):
   p = _OneLineParser(
       description=description,
       epilog=epilog or 'Errors are reported in one line on stderr, with exit status 1.')
-  add_common_flags(p)
-  return p
-
-
-def add_common_flags(p):
-  """--debug (tracebacks) and --verbose (TensorFlow's own logs)."""
   p.add_argument('--debug', action='store_true',
                  help='show the traceback of an error instead of one line')
   p.add_argument('--verbose', action='store_true',
                  help="show TensorFlow's deprecation warnings and C++ start-up logs")
+  return p
 
 
 def configure_output(verbose):
-  """Turns TensorFlow's deprecation warnings and C++ logs on (verbose) or off."""
+  """Turns TensorFlow's deprecation warnings and C++ logs on (verbose) or off.
+
+  The C++ log level takes effect only before TensorFlow's first C++ log line;
+  tf_compat sets it before TensorFlow loads, from the command line.
+  """
   deprecation._PRINT_DEPRECATION_WARNINGS = bool(verbose)  # pylint: disable=protected-access
-  # Takes effect only before TensorFlow's first C++ log line; see the docstring.
   if verbose:
     os.environ['TF_CPP_MIN_LOG_LEVEL'] = '0'
   else:
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 
-def user_message(error, args=None):
-  """The one-line message of a failure the user can fix, or None for a bug."""
-  # Late imports: these modules import this one first (see the docstring).
-  import dataset_utils
-  import downloads
-  if isinstance(error, (UsageError, dataset_utils.DatasetError, downloads.DownloadError)):
-    return str(error)
-  if isinstance(error, MemoryError):
-    return 'out of memory: use a smaller --batch_size or --image_size (or fewer --num_threads)'
-  if isinstance(error, OSError) and error.errno is not None:
-    fix = _OS_ERROR_FIXES.get(error.errno, 'check the path and try again')
-    where = '%s: ' % error.filename if error.filename else ''
-    return '%s%s: %s' % (where, error.strerror, fix)
+def _tf_error_message(error, args):
+  """The one-line message of a TensorFlow error the user can fix, or None."""
   if isinstance(error, tf.errors.InvalidArgumentError) and BAD_LABEL_TAG in error.message:
     return ('a TFRecord in %s holds a %s: convert the photos again, or pass the '
             '--labels_file they were made with'
@@ -119,7 +79,7 @@ def user_message(error, args=None):
   if isinstance(error, tf.errors.InvalidArgumentError) and NAN_LOSS_TAG in error.message:
     return ('the training loss became NaN or infinite: try a smaller --initial_learning_rate '
             '(or a larger --batch_size); the checkpoints already in --log_dir are kept')
-  first_line = getattr(error, 'message', '').strip().split('\n')[0]
+  first_line = error.message.strip().split('\n')[0]
   if isinstance(error, tf.errors.DataLossError):
     return '%s: a TFRecord file is damaged; convert the photos again' % first_line
   if isinstance(error, tf.errors.ResourceExhaustedError):
@@ -130,12 +90,19 @@ def user_message(error, args=None):
   return None
 
 
-class Stopped(BaseException):
-  """A run stopped on purpose (a signal); str() says what was kept, `exit_code` is the code.
-
-  No Exception, so that no `except Exception` on the way takes it for a failure.
-  """
-  exit_code = 1
+def user_message(error, args=None):
+  """The one-line message of a failure the user can fix, or None for a bug."""
+  if isinstance(error, USER_ERRORS):
+    return str(error)
+  if isinstance(error, MemoryError):
+    return 'out of memory: use a smaller --batch_size or --image_size (or fewer --num_threads)'
+  if isinstance(error, OSError) and error.errno is not None:
+    fix = _OS_ERROR_FIXES.get(error.errno, 'check the path and try again')
+    where = '%s: ' % error.filename if error.filename else ''
+    return '%s%s: %s' % (where, error.strerror, fix)
+  if isinstance(error, tf.errors.OpError):
+    return _tf_error_message(error, args)
+  return None
 
 
 def report_errors(run_fn, args):

@@ -19,13 +19,14 @@ TF_ENABLE_ONEDNN_OPTS=0 to switch it off.
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
+import contextlib
 
-import tf_compat  # before TensorFlow
-import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
-from cli import UsageError
+import tf_compat
+from tf_compat import tf
+from transfer.errors import UsageError
+from transfer.flags import non_negative_int
 
 # ================ RUNTIME INFORMATION ================
 device = 'auto'
@@ -40,15 +41,12 @@ BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
 BF16_REWRITE = 'auto_mixed_precision_onednn_bfloat16'
 # Queue readers and JPEG decoding only exist on the CPU.
 INPUT_DEVICE = '/cpu:0'
+# How long a Supervisor waits for its threads at the end. With its default of
+# 120 s, an input thread's error (a bad label, a damaged record) reached the user
+# only after a queue runner's close had waited that long.
+STOP_GRACE_SECS = 5
 
 _warned = set()
-
-
-def non_negative_int(text):
-  value = int(text)
-  if value < 0:
-    raise argparse.ArgumentTypeError('must be 0 or more, got %s' % text)
-  return value
 
 
 def add_runtime_flags(parser):
@@ -168,3 +166,20 @@ def describe(args=None):
       _flag(args, 'intra_op_threads') or 'auto', _flag(args, 'inter_op_threads') or 'auto',
       'on' if onednn_enabled() else 'off', tf.__version__)
 
+
+@contextlib.contextmanager
+def queue_session(config=None):
+  """A plain session with initialised variables and running input queues.
+
+  For work outside the Supervisor (benchmarks, tests); the queue threads are
+  stopped and joined on exit.
+  """
+  with tf.Session(config=config) as sess:
+    sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+    coord = tf.train.Coordinator()
+    threads = tf.train.start_queue_runners(sess, coord)
+    try:
+      yield sess
+    finally:
+      coord.request_stop()
+      coord.join(threads, stop_grace_period_secs=5)

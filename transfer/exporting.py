@@ -1,0 +1,166 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""A fine-tuned checkpoint for serving: a frozen graph, a SavedModel, TensorFlow Lite.
+
+  frozen_graph.pb   input `input` (float32 [None, S, S, 3], already preprocessed),
+                    output `InceptionResnetV2/Logits/Predictions` (slim's names);
+  saved_model/N/    `serving_default` takes `image_bytes` (string [None], encoded
+                    JPEG/PNG/GIF/BMP), decodes and preprocesses them in the graph as
+                    predict_flowers.py does, and returns `probabilities`, `classes`
+                    (int64, top-1) and `class_names`;
+  labels.txt        the class names, `index:name` per line;
+  model.tflite      optionally, the frozen graph for TensorFlow Lite.
+"""
+from __future__ import absolute_import, division, print_function
+
+import os
+import shutil
+import sys
+
+import dataset_utils
+from tf_compat import tf
+from transfer import images, model, runtime
+from transfer.errors import UsageError
+
+FROZEN_GRAPH = 'frozen_graph.pb'
+SAVED_MODEL = 'saved_model'
+TFLITE = 'model.tflite'
+SIGNATURE = 'serving_default'
+
+
+def freeze(checkpoint, num_classes, size):
+  """The model with its variables turned into constants, as a GraphDef."""
+  with tf.Graph().as_default() as graph:
+    model.build_classifier(num_classes, size)
+    with tf.Session(config=runtime.session_config()) as sess:
+      model.restore_model(sess, checkpoint)
+      return tf.graph_util.convert_variables_to_constants(
+          sess, graph.as_graph_def(), [model.OUTPUT_NAME])
+
+
+def build_serving_graph(num_classes, size, names):
+  """Encoded images in, probabilities, top-1 class and its name out.
+
+  Returns:
+    (inputs, outputs): dicts of tensors for the signature.
+  """
+  image_bytes = tf.placeholder(tf.string, [None], name='image_bytes')
+  # One image at a time: each has its own size until it is preprocessed.
+  preprocessed = tf.map_fn(lambda encoded: images.preprocess(encoded, size), image_bytes,
+                           dtype=tf.float32, back_prop=False)
+  _, end_points = model.build_model(preprocessed, num_classes, is_training=False)
+  probabilities = end_points['Predictions']
+  classes = tf.argmax(probabilities, 1, output_type=tf.int64, name='classes')
+  class_names = tf.gather(tf.constant(names), classes, name='class_names')
+  return ({'image_bytes': image_bytes},
+          {'probabilities': probabilities, 'classes': classes, 'class_names': class_names})
+
+
+def save_model(path, checkpoint, num_classes, size, names):
+  """Writes the SavedModel with the serving_default signature to `path`."""
+  with tf.Graph().as_default():
+    inputs, outputs = build_serving_graph(num_classes, size, names)
+    with tf.Session(config=runtime.session_config()) as sess:
+      model.restore_model(sess, checkpoint)
+      builder = tf.saved_model.builder.SavedModelBuilder(path)
+      signature = tf.saved_model.signature_def_utils.predict_signature_def(inputs, outputs)
+      builder.add_meta_graph_and_variables(
+          sess, [tf.saved_model.tag_constants.SERVING],
+          signature_def_map={SIGNATURE: signature}, strip_default_attrs=True)
+      builder.save()
+
+
+def convert_tflite(frozen_path, size):
+  """The frozen graph as TensorFlow Lite bytes (batch 1).
+
+  Raises:
+    UsageError: saying why this TensorFlow cannot convert it.
+  """
+  lite = getattr(tf, 'lite', None)
+  if lite is None or not hasattr(lite.TFLiteConverter, 'from_frozen_graph'):
+    raise UsageError('--tflite: TensorFlow %s has no TFLiteConverter for frozen graphs; '
+                     'export without --tflite' % tf.__version__)
+  converter = lite.TFLiteConverter.from_frozen_graph(
+      frozen_path, [model.INPUT_NAME], [model.OUTPUT_NAME],
+      input_shapes={model.INPUT_NAME: [1, size, size, 3]})
+  # TF 1.x runs the `toco_from_protos` program that pip put beside this Python,
+  # which is not on PATH when the venv is not activated.
+  path = os.environ.get('PATH', '')
+  os.environ['PATH'] = os.pathsep.join([os.path.dirname(sys.executable), path])
+  try:
+    return converter.convert()
+  except Exception as e:  # pylint: disable=broad-except
+    # The converter raises assorted types; its last message line says why.
+    lines = [l.strip() for l in str(e).splitlines()
+             if l.strip() and 'See console' not in l]
+    raise UsageError('--tflite: TensorFlow %s cannot convert this model (%s); '
+                     'export without --tflite'
+                     % (tf.__version__, lines[-1] if lines else type(e).__name__))
+  finally:
+    os.environ['PATH'] = path
+
+
+def check_output_dir(path, overwrite):
+  """Refuses an existing export without `overwrite`, and a missing parent folder."""
+  if os.path.exists(path) and not overwrite:
+    raise UsageError('%s already exists: pass --overwrite to replace it, or '
+                     'choose another --output_dir' % path)
+  parent = os.path.dirname(os.path.abspath(path))
+  if not os.path.isdir(parent):
+    raise UsageError('--output_dir %s: folder %s does not exist' % (path, parent))
+
+
+def _write_files(folder, checkpoint, names, image_size, model_version, tflite):
+  """Writes every file of the export into `folder`."""
+  frozen_path = os.path.join(folder, FROZEN_GRAPH)
+  with open(frozen_path, 'wb') as f:
+    f.write(freeze(checkpoint, len(names), image_size).SerializeToString())
+  save_model(os.path.join(folder, SAVED_MODEL, str(model_version)), checkpoint,
+             len(names), image_size, names)
+  dataset_utils.write_label_file(dict(enumerate(names)), folder)
+  if tflite:
+    with open(os.path.join(folder, TFLITE), 'wb') as f:
+      f.write(convert_tflite(frozen_path, image_size))
+
+
+def replace_folder(temp, path):
+  """Renames `temp` to `path`, removing an old `path` only once `temp` is complete."""
+  old = None
+  if os.path.exists(path):
+    old = '%s.old-%d' % (path.rstrip(os.sep), os.getpid())
+    os.rename(path, old)
+  os.rename(temp, path)
+  if old:
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_export(output_dir, checkpoint, names, image_size, model_version=1, tflite=False):
+  """Writes the export of `checkpoint` into output_dir, all of it or nothing.
+
+  Everything is written into a temporary folder beside output_dir, which is
+  renamed at the end.
+
+  Args:
+    output_dir: the folder to create (or replace; see check_output_dir).
+    checkpoint: a fine-tuned checkpoint.
+    names: its class names, in class order.
+    image_size: the size it was trained at.
+    model_version: the SavedModel's version folder.
+    tflite: also write the TensorFlow Lite model.
+
+  Returns:
+    {file name: path} of what was written.
+  """
+  temp = '%s.tmp-%d' % (os.path.abspath(output_dir), os.getpid())
+  shutil.rmtree(temp, ignore_errors=True)
+  os.makedirs(temp)
+  try:
+    _write_files(temp, checkpoint, names, image_size, model_version, tflite)
+    replace_folder(temp, output_dir)
+  finally:
+    shutil.rmtree(temp, ignore_errors=True)
+  written = {name: os.path.join(output_dir, name)
+             for name in (FROZEN_GRAPH, SAVED_MODEL, dataset_utils.LABELS_FILENAME)}
+  if tflite:
+    written[TFLITE] = os.path.join(output_dir, TFLITE)
+  return written

@@ -1,0 +1,55 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""The flag types and the groups of flags more than one command takes.
+
+Each command keeps its defaults as lowercase constants named like their flags,
+at the top of its file, and passes them in here.
+"""
+from __future__ import absolute_import, division, print_function
+
+import argparse
+
+
+def positive_int(text):
+  """An argparse type: a whole number above zero."""
+  value = int(text)
+  if value <= 0:
+    raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
+  return value
+
+
+def non_negative_int(text):
+  """An argparse type: a whole number, zero or more (zero often meaning off)."""
+  value = int(text)
+  if value < 0:
+    raise argparse.ArgumentTypeError('must be 0 or more, got %s' % text)
+  return value
+
+
+def split_scopes(scopes):
+  """A comma-separated scopes flag as a list: 'a, b' -> ['a', 'b']; '' -> []."""
+  return [s.strip() for s in scopes.split(',') if s.strip()]
+
+
+def add_dataset_flags(p, dataset_dir, labels_file, image_size):
+  """Where the data and its labels are, and the size images are read at."""
+  p.add_argument('--dataset_dir', default=dataset_dir, help='folder of the TFRecords')
+  p.add_argument('--labels_file', default=labels_file,
+                 help='index:name per line (default: DATASET_DIR/labels.txt)')
+  p.add_argument('--image_size', type=positive_int, default=image_size)
+
+
+def add_imagenet_flags(p, checkpoint_file, checkpoint_exclude_scopes, help_suffix=''):
+  """The ImageNet checkpoint and the scopes it does not provide."""
+  p.add_argument('--imagenet_checkpoint_file', default=checkpoint_file,
+                 help='the ImageNet checkpoint%s' % help_suffix)
+  p.add_argument('--checkpoint_exclude_scopes', default=checkpoint_exclude_scopes,
+                 help='comma-separated scopes left at their initial values')
+
+
+def add_trained_model_flags(p, log_dir, checkpoint_file, use):
+  """The fine-tuned checkpoint a command `use`s: --checkpoint_file, else LOG_DIR's latest."""
+  p.add_argument('--log_dir', default=log_dir,
+                 help='training log folder whose latest checkpoint is %s' % use)
+  p.add_argument('--checkpoint_file', default=checkpoint_file,
+                 help='checkpoint to use (default: latest in LOG_DIR)')

@@ -1,0 +1,9 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""Training: one loop for local, clone and cluster runs, and what keeps it safe to stop.
+
+  loop      train_loop: the steps, the epoch header, summaries, cluster deadlines
+  control   TrainingControl: saving between steps, progress lines, input failures
+  signals   Ctrl-C and SIGTERM finish the step, save it and exit 130 / 143
+  schedule  schedule.json: what sets the learning rate of a step, checked on resume
+"""

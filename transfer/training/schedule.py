@@ -1,0 +1,95 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""The learning-rate schedule, stored beside the checkpoints; resuming with another is refused.
+
+The learning rate of a global step follows from the flags below and from how
+many global steps an epoch takes: training images / (batch size x clones x
+aggregated replicas). A resumed run that changed any of them would silently
+follow another schedule from the saved step on.
+"""
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+
+from tf_compat import tf
+from transfer import files
+from transfer.errors import UsageError
+
+SCHEDULE_FILENAME = 'schedule.json'
+# The flags the learning rate of a global step depends on.
+FLAG_KEYS = ('batch_size', 'initial_learning_rate', 'learning_rate_decay_factor',
+             'num_epochs_before_decay')
+# With what sets the steps of an epoch. num_epochs is left out on purpose: it
+# only moves the last step, so raising it extends a run on the same schedule.
+SCHEDULE_KEYS = ('batch_size', 'train_images', 'num_clones', 'replicas_to_aggregate',
+                 'initial_learning_rate', 'learning_rate_decay_factor', 'num_epochs_before_decay')
+
+
+def schedule_of(args, train_images, config):
+  """The schedule-defining settings of a run, as stored in schedule.json.
+
+  Args:
+    args: the training flags.
+    train_images: the size of the training split.
+    config: the run's DeploymentConfig; its clones and aggregated replicas
+      set how many images a global step takes.
+  """
+  schedule = {key: getattr(args, key) for key in FLAG_KEYS}
+  schedule.update(train_images=train_images, num_clones=config.num_clones,
+                  replicas_to_aggregate=config.replicas, num_epochs=args.num_epochs)
+  return schedule
+
+
+def schedule_changes(old, new):
+  """['batch_size 8 -> 4', ...] for the schedule keys that differ."""
+  return ['%s %s -> %s' % (key, old[key], new[key]) for key in SCHEDULE_KEYS
+          if key in old and old[key] != new[key]]
+
+
+def schedule_path(log_dir):
+  return os.path.join(log_dir, SCHEDULE_FILENAME)
+
+
+def check_schedule(log_dir, schedule, resuming, allow_changed):
+  """Compares a resumed run's schedule with the one stored in log_dir.
+
+  Args:
+    log_dir: the folder of the checkpoints and schedule.json.
+    schedule: this run's `schedule_of`.
+    resuming: whether log_dir holds a checkpoint this run continues.
+    allow_changed: only log the changes instead of refusing them.
+
+  Raises:
+    UsageError: naming every changed setting, old -> new.
+  """
+  path = schedule_path(log_dir)
+  if not resuming or not os.path.isfile(path):
+    return  # a new run, or a log_dir from before schedules were stored
+  try:
+    with open(path) as f:
+      old = json.load(f)
+  except ValueError:
+    raise UsageError('%s is not valid JSON: delete it to resume without the schedule check'
+                     % path)
+  changes = schedule_changes(old, schedule)
+  if changes and not allow_changed:
+    raise UsageError('log_dir %s was trained with another learning-rate schedule (%s): '
+                     'pass the old values, or --allow_changed_schedule to go on with the '
+                     'new ones from the saved step, or choose another --log_dir'
+                     % (log_dir, ', '.join(changes)))
+  if changes:
+    tf.logging.warning('Schedule changed (%s): the learning rate follows the new one from '
+                       'the saved step on.', ', '.join(changes))
+  if old.get('num_epochs') != schedule['num_epochs']:
+    tf.logging.info('num_epochs %s -> %s: the same schedule, only the last step moves.',
+                    old.get('num_epochs'), schedule['num_epochs'])
+
+
+def save_schedule(log_dir, schedule):
+  """Writes schedule.json into log_dir (created when missing), all or nothing."""
+  if not os.path.isdir(log_dir):
+    os.makedirs(log_dir)
+  files.write_atomically(
+      schedule_path(log_dir),
+      (json.dumps(schedule, indent=2, sort_keys=True) + '\n').encode('utf-8'))
