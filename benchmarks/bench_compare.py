@@ -61,45 +61,32 @@ def configurations(has_bf16):
 # ---------------------------------------------------------------- worker
 def make_records(folder):
   """The drawn demo photos as TFRecords, made once for every configuration."""
-  import create_tfrecord
-  import demo_photos
+  from transfer.datasets import convert, demo_photos
   photos = os.path.join(folder, 'photos')
   demo_photos.make_demo_photos(photos, images_per_class=12)
-  create_tfrecord.convert_dataset(photos, folder, validation_size=10, num_shards=1)
-
-
-class _NoStop(object):
-  """Stands in for the Supervisor in train_loop."""
-
-  def should_stop(self):
-    return False
-
-  def summary_computed(self, sess, summary, global_step=None):
-    pass
+  convert.convert_dataset(photos, folder, validation_size=10, num_shards=1)
 
 
 def measure(args, flags):
-  """Times train_flowers.train_loop in this process; returns a dict of figures."""
-  import tf_compat  # noqa: F401  (before TensorFlow; reads TF_ENABLE_ONEDNN_OPTS)
-  import tensorflow.compat.v1 as tf
-  import runtime
+  """Times the training loop in this process; returns a dict of figures."""
+  # Here, not at the top: tf_compat reads TF_ENABLE_ONEDNN_OPTS when TensorFlow loads.
   import train_flowers
+  from tf_compat import tf
+  from timed_loop import build_graph, run_steps
+  from transfer import runtime
   tf.logging.set_verbosity(tf.logging.ERROR)
   targs = train_flowers.build_parser().parse_args(
       ['--dataset_dir', args.records, '--batch_size', str(args.batch_size),
        '--image_size', str(args.image_size), '--from_scratch',
        '--summary_every_n_steps', '10'] + flags)
   with tf.Graph().as_default():
-    graph = train_flowers.build_training_graph(targs)
-    with train_flowers.queue_session(train_flowers.session_config(targs)) as sess:
-      targs.num_epochs = 1
+    graph = build_graph(targs)
+    with runtime.queue_session(runtime.session_config(targs)) as sess:
       # Warm-up through the loop itself: TF prepares an executor (seconds for
       # this graph) for each new set of fetches, and the loop's are its own.
-      graph.steps_per_epoch = args.warmup
-      train_flowers.train_loop(sess, _NoStop(), graph, targs)
-      graph.steps_per_epoch = args.warmup + args.steps  # no epoch header in the timed part
+      run_steps(sess, graph, targs, args.warmup)
       start = time.time()
-      train_flowers.train_loop(sess, _NoStop(), graph, targs)
+      run_steps(sess, graph, targs, args.steps)
       seconds = (time.time() - start) / args.steps
   return {'seconds_per_step': seconds,
           'peak_rss_gb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 ** 2,
@@ -131,7 +118,7 @@ def print_table(runs, results, model, flags, args, elapsed, loads):
       model, os.cpu_count(), ' '.join(f for f in SHOWN_FLAGS if f in flags) or '-'))
   # Other processes on the machine slow some runs more than others.
   print('load average (1 min) before / after: %.1f / %.1f' % loads)
-  print('Inception-ResNet-V2 training (train_flowers.train_loop, Adam) at %dx%d, batch %d; '
+  print('Inception-ResNet-V2 training (the training loop, Adam) at %dx%d, batch %d; '
         '%d rounds x %d steps after %d warm-up, %.0f s in all'
         % (args.image_size, args.image_size, args.batch_size, args.rounds, args.steps,
            args.warmup, elapsed))

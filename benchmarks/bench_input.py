@@ -18,12 +18,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
-import tf_compat  # noqa: E402,F401  (before TensorFlow)
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-import create_tfrecord  # noqa: E402
-import demo_photos  # noqa: E402
 import train_flowers  # noqa: E402
+from tf_compat import tf  # noqa: E402
+from transfer import runtime  # noqa: E402
+from transfer.datasets import convert, demo_photos  # noqa: E402
 
 
 def images_per_second(dataset_dir, is_training, batch_size, image_size, batches, warmup):
@@ -32,7 +30,7 @@ def images_per_second(dataset_dir, is_training, batch_size, image_size, batches,
     dataset = train_flowers.get_split('train', dataset_dir)
     images, _, labels = train_flowers.load_batch(dataset, batch_size, image_size, image_size,
                                                  is_training=is_training)
-    with train_flowers.queue_session(train_flowers.session_config()) as sess:
+    with runtime.queue_session(runtime.session_config()) as sess:
       for _ in range(warmup):
         sess.run([images, labels])
       start = time.time()
@@ -54,7 +52,7 @@ def main():
   cores = multiprocessing.cpu_count()
   work = tempfile.mkdtemp(prefix='bench_input_')
   demo_photos.make_demo_photos(os.path.join(work, 'photos'))
-  create_tfrecord.convert_dataset(os.path.join(work, 'photos'), work, validation_size=20,
+  convert.convert_dataset(os.path.join(work, 'photos'), work, validation_size=20,
                                   num_shards=2)
   print('load_batch at %dx%d, batch %d, %d cores:' % (args.image_size, args.image_size,
                                                       args.batch_size, cores))

@@ -20,21 +20,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..'))
 sys.path.insert(0, HERE)
 
-import tf_compat  # noqa: E402,F401  (before TensorFlow)
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-from machine import cpu_model  # noqa: E402
 import bench_train_eval  # noqa: E402
-import create_tfrecord  # noqa: E402
-import demo_photos  # noqa: E402
-import predict_flowers  # noqa: E402
+from machine import cpu_model  # noqa: E402
+from tf_compat import tf  # noqa: E402
+from transfer import images, model, predictor  # noqa: E402
+from transfer.datasets import convert, demo_photos  # noqa: E402
 
 
 
 def write_checkpoint(path, num_classes, image_size):
   """Saves freshly initialised model variables: the shape of a fine-tuned checkpoint."""
   with tf.Graph().as_default():
-    predict_flowers.build_classifier(num_classes, image_size)
+    model.build_classifier(num_classes, image_size)
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
       return tf.train.Saver().save(sess, path)
@@ -42,17 +39,17 @@ def write_checkpoint(path, num_classes, image_size):
 
 def time_predict(args, checkpoint, paths, names):
   """Returns images/s of predict_flowers' read-decode-classify path."""
-  predictor = predict_flowers.Predictor(checkpoint, len(names), args.image_size)
+  classifier = predictor.Predictor(checkpoint, len(names), args.image_size)
   try:
     def classify(batch_paths):
-      return predict_flowers.classify_paths(predictor, batch_paths, names, args.batch_size, 1,
-                                            lambda path, top: None, lambda path, reason: None)
+      return predictor.classify_paths(classifier, batch_paths, names, args.batch_size, 1,
+                                      lambda path, top: None, lambda path, reason: None)
     classify(paths[:args.batch_size])  # warm-up: TF prepares each new set of fetches once
     start = time.time()
     done, _ = classify(paths)
     return done / (time.time() - start)
   finally:
-    predictor.close()
+    classifier.close()
 
 
 def main():
@@ -65,10 +62,10 @@ def main():
   photos = os.path.join(work, 'photos')
   records = os.path.join(work, 'records')
   demo_photos.make_demo_photos(photos, images_per_class=args.images_per_class)
-  create_tfrecord.convert_dataset(photos, records, validation_size=4 * args.images_per_class,
+  convert.convert_dataset(photos, records, validation_size=4 * args.images_per_class,
                                   num_shards=1, verbose=False)
   names = sorted(os.listdir(photos))
-  paths, _ = predict_flowers.find_images([photos])
+  paths, _ = images.find_images([photos])
 
   tf.logging.set_verbosity(tf.logging.ERROR)
   checkpoint = write_checkpoint(os.path.join(work, 'model.ckpt'), len(names), args.image_size)

@@ -24,10 +24,10 @@ REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 sys.path.insert(0, REPO)
 
 from machine import cpu_model  # noqa: E402
-import create_tfrecord  # noqa: E402
-import demo_photos  # noqa: E402
+from transfer.datasets import convert, demo_photos  # noqa: E402
 
-STEP_LINE = re.compile(r'global step \d+: loss: [-\d.naif]+ \(([\d.]+) sec/step')
+# The training loop's progress line: its images/s counts every worker's images.
+STEP_LINE = re.compile(r'step \d+/\d+: loss [-\d.naif]+, ([\d.]+) images/s, ETA ')
 
 
 
@@ -41,13 +41,13 @@ def free_ports(count):
   return ports
 
 
-def steady_rate(log_path, batch_size, warmup):
-  """images/s of one process from its per-step times, the first `warmup` left out."""
+def steady_rate(log_path, warmup):
+  """images/s of the run from its chief's progress lines, the first `warmup` left out."""
   with open(log_path, errors='replace') as f:
-    times = [float(m.group(1)) for m in STEP_LINE.finditer(f.read())][warmup:]
-  if not times:
+    rates = [float(m.group(1)) for m in STEP_LINE.finditer(f.read())][warmup:]
+  if not rates:
     raise SystemExit('no timed steps in %s: raise --steps' % log_path)
-  return batch_size / statistics.median(times)
+  return statistics.median(rates)
 
 
 def run_setup(name, work, records, args, workers, sync=False):
@@ -57,7 +57,7 @@ def run_setup(name, work, records, args, workers, sync=False):
   common = [sys.executable, os.path.join(REPO, 'train_flowers.py'), '--dataset_dir', records,
             '--log_dir', os.path.join(folder, 'log'), '--from_scratch',
             '--image_size', str(args.image_size), '--batch_size', str(args.batch_size),
-            '--num_epochs', '1', '--summary_every_n_steps', '1000']
+            '--num_epochs', '1', '--summary_every_n_steps', '1000', '--log_every_n_steps', '1']
   jobs = [('alone', [])]
   if workers:
     ports = free_ports(workers + 1)
@@ -80,9 +80,10 @@ def run_setup(name, work, records, args, workers, sync=False):
     for _, proc in procs:
       if proc.poll() is None:
         proc.kill()
-  # Every worker adds its batches; in sync mode its step is the whole update's time.
-  return sum(steady_rate(os.path.join(folder, job + '.log'), args.batch_size, args.warmup)
-             for job, _ in jobs if job != 'ps')
+  # The chief's global step counts every worker's updates (in sync mode, all
+  # the gradients an update aggregates).
+  chief = 'worker0' if workers else 'alone'
+  return steady_rate(os.path.join(folder, chief + '.log'), args.warmup)
 
 
 def main():
@@ -97,7 +98,7 @@ def main():
   photos, records = os.path.join(work, 'photos'), os.path.join(work, 'records')
   # One epoch of `steps` batches alone; 2 workers share it.
   demo_photos.make_demo_photos(photos, images_per_class=args.steps * args.batch_size // 5 + 2)
-  create_tfrecord.convert_dataset(photos, records, validation_size=5, num_shards=1)
+  convert.convert_dataset(photos, records, validation_size=5, num_shards=1)
 
   setups = [('one process, no cluster', 'alone', 0, False),
             ('1 worker + 1 ps', 'w1', 1, False),

@@ -17,32 +17,12 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
-import tf_compat  # noqa: E402,F401  (before TensorFlow)
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-import create_tfrecord  # noqa: E402
-import demo_photos  # noqa: E402
 import eval_flowers  # noqa: E402
 import train_flowers  # noqa: E402
-
-
-class _NoStop(object):
-  """Stands in for the Supervisor in train_loop: never stops, writes summaries nowhere."""
-
-  def should_stop(self):
-    return False
-
-  def summary_computed(self, sess, summary, global_step=None):
-    pass
-
-
-def _run_loop(sess, graph, targs, steps, summary_every):
-  """Runs train_loop for exactly `steps` more steps, with no epoch-start logs."""
-  step = sess.run(graph.global_step)
-  targs.num_epochs = 1
-  targs.summary_every_n_steps = summary_every
-  graph.steps_per_epoch = step + steps
-  train_flowers.train_loop(sess, _NoStop(), graph, targs)
+from tf_compat import tf  # noqa: E402
+from timed_loop import NoStop, build_graph, run_steps  # noqa: E402
+from transfer import runtime  # noqa: E402
+from transfer.datasets import convert, demo_photos  # noqa: E402
 
 
 def time_training(args, records):
@@ -52,18 +32,20 @@ def time_training(args, records):
        '--image_size', str(args.image_size), '--from_scratch',
        '--summary_every_n_steps', '10'])
   with tf.Graph().as_default():
-    graph = train_flowers.build_training_graph(targs)
-    with train_flowers.queue_session(train_flowers.session_config()) as sess:
+    graph = build_graph(targs)
+    with runtime.queue_session(runtime.session_config()) as sess:
       # Warm-up: TF prepares an executor for each new set of fetches, which
       # takes seconds for this graph; do it for all three outside the timing.
       for _ in range(args.warmup):
         sess.run(graph.train_op)
-      _run_loop(sess, graph, targs, steps=2, summary_every=2)
+      targs.summary_every_n_steps = 2
+      run_steps(sess, graph, targs, steps=2)
+      targs.summary_every_n_steps = 10
       # Alternate the two, so drift in machine load hits both alike.
       loop_time, bare_time = 0.0, 0.0
       for _ in range(args.rounds):
         start = time.time()
-        _run_loop(sess, graph, targs, steps=args.steps, summary_every=10)
+        run_steps(sess, graph, targs, steps=args.steps)
         loop_time += time.time() - start
         start = time.time()
         for _ in range(args.steps):
@@ -81,13 +63,13 @@ def time_eval(args, records, work):
        '--image_size', str(args.image_size)])
   with tf.Graph().as_default():
     g = eval_flowers.build_eval_graph(eargs)
-    with train_flowers.queue_session(train_flowers.session_config()) as sess:
+    with runtime.queue_session(runtime.session_config()) as sess:
       # Warm up on one epoch's worth of batches, then time the other two.
       for _ in range(g['dataset'].num_samples // args.batch_size):
         sess.run(g['predictions'])
       eargs.num_epochs = 2
       start = time.time()
-      confusion, _ = eval_flowers.eval_loop(sess, _NoStop(), g, eargs)
+      confusion, _ = eval_flowers.eval_loop(sess, NoStop(), g, eargs)
       elapsed = time.time() - start
   return confusion.sum() / elapsed
 
@@ -104,7 +86,7 @@ def main():
   photos = os.path.join(work, 'photos')
   records = os.path.join(work, 'records')
   demo_photos.make_demo_photos(photos, images_per_class=12)
-  create_tfrecord.convert_dataset(photos, records, validation_size=40, num_shards=1)
+  convert.convert_dataset(photos, records, validation_size=40, num_shards=1)
 
   tf.logging.set_verbosity(tf.logging.ERROR)
   loop, bare = time_training(args, records)
