@@ -211,8 +211,8 @@ def test_a_signal_ends_a_step_that_cannot_finish(tmp_path):
     stopped(proc)
   assert proc.returncode == 143, err
   assert err.strip().splitlines()[-1] == (
-      'stopped by SIGTERM during a training step that cannot finish (the test step waits '
-      'forever): nothing saved')
+      'stopped by SIGTERM while the cluster cannot answer (the test step waits forever): '
+      'nothing saved')
 
 
 class FakeSupervisor(object):

@@ -89,10 +89,10 @@ def start_server(config):
 
 
 def unanswered_ps(config):
-  """Why a step cannot finish: 'ps task N at HOST:PORT does not answer', or None.
+  """Why a cluster task cannot go on: 'ps task N at HOST:PORT does not answer', or None.
 
   A TCP connection to each ps task tells; the stop-signal watchdog asks this of
-  a worker whose step does not return.
+  a worker that does not stop on a signal.
   """
   for index, host in enumerate(config.ps_hosts):
     name, port = host.rsplit(':', 1)

@@ -4,8 +4,9 @@
 
 Python runs a signal handler in the main thread once the running TensorFlow
 call returns. A cluster worker whose ps task is gone may never return from its
-step, so there a watchdog thread, woken by the signal itself, checks the
-cluster and ends the process when the step cannot finish.
+step, nor (on TF 2.x) from closing its session after the step failed; so there
+a watchdog thread, woken by the signal itself, checks the cluster and ends the
+process when it cannot go on.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -55,9 +56,9 @@ class StopSignals(object):
   come back on exit.
 
   Args:
-    why_stuck: for a cluster task, a function returning why the running step
-      cannot finish (a ps task that does not answer), or None. When a signal
-      is not handled within STUCK_CHECK_SECS, the watchdog calls it every
+    why_stuck: for a cluster task, a function returning why the process cannot
+      go on (a ps task that does not answer), or None. When a signal has not
+      ended the context within STUCK_CHECK_SECS, the watchdog calls it every
       STUCK_CHECK_SECS and, given a reason, prints one line and exits with
       128 + the signal number, saving nothing.
   """
@@ -67,7 +68,7 @@ class StopSignals(object):
     self.why_stuck = why_stuck
     self._deferred = False
     self._previous = {}
-    self._handled = threading.Event()
+    self._left = threading.Event()  # set when the context ends
     self._wakeup = None
 
   def __enter__(self):
@@ -82,7 +83,7 @@ class StopSignals(object):
       signal.signal(signum, handler)
     if self._wakeup:
       signal.set_wakeup_fd(self._wakeup[2])
-      self._handled.set()
+      self._left.set()
       os.close(self._wakeup[1])  # ends the watchdog's read
     return False
 
@@ -95,7 +96,6 @@ class StopSignals(object):
     return self.signum is not None
 
   def _handle(self, signum, unused_frame):
-    self._handled.set()
     if not self._deferred or self.requested:
       raise Interrupted(signum)
     self.signum = signum
@@ -115,7 +115,7 @@ class StopSignals(object):
   def _watch(self, read_fd):
     try:
       signum = _next_stop_signal(read_fd)
-      while signum and not self._handled.wait(STUCK_CHECK_SECS):
+      while signum and not self._left.wait(STUCK_CHECK_SECS):
         reason = self.why_stuck()
         if reason:
           self._exit(signum, reason)
@@ -124,11 +124,11 @@ class StopSignals(object):
 
   @staticmethod
   def _exit(signum, reason):
-    """Ends a process whose main thread is stuck in a step that cannot finish."""
+    """Ends a process whose main thread waits on a cluster that cannot answer."""
     name = SIGNAL_NAMES.get(signum, 'signal %d' % signum)
     sys.stdout.flush()
-    sys.stderr.write('stopped by %s during a training step that cannot finish (%s): '
-                     'nothing saved\n' % (name, reason))
+    sys.stderr.write('stopped by %s while the cluster cannot answer (%s): nothing saved\n'
+                     % (name, reason))
     sys.stderr.flush()
     os._exit(128 + signum)  # pylint: disable=protected-access
 
