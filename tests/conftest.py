@@ -1,9 +1,8 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
 """Fixtures shared by the tests: small real data, photo folders and training runs."""
-import fcntl
-import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -12,76 +11,64 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sample_files  # noqa: E402
-import tiny_data  # noqa: E402
-import train_flowers  # noqa: E402
-from tf_compat import tf  # noqa: E402
-from tiny_data import SPEC, train_args  # noqa: E402
-from transfer import files  # noqa: E402
-from transfer.datasets import convert  # noqa: E402
+import shared_results  # noqa: E402
 
 
-def made_once(tmp_path_factory, name, make):
-  """Runs make(folder) once for the whole test run and returns its JSON-able result.
-
-  Under pytest-xdist every worker process has its own session fixtures; the
-  first worker to ask makes the result in the run's common folder while the
-  others wait on a lock, then read it.
-  """
+def _common_base(tmp_path_factory):
+  """The run's common temp folder: the workers' basetemps popen-gw0, ... sit in it."""
   base = tmp_path_factory.getbasetemp()
-  if os.environ.get('PYTEST_XDIST_WORKER'):
-    base = base.parent  # the workers' basetemps are popen-gw0, popen-gw1, ... in it
-  result_path = str(base / (name + '.json'))
-  with open(str(base / (name + '.lock')), 'w') as lock:
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    if not os.path.exists(result_path):
-      files.write_atomically(result_path, json.dumps(make(str(base / name))).encode())
-    with open(result_path) as f:
-      return json.load(f)
+  return str(base.parent if os.environ.get('PYTEST_XDIST_WORKER') else base)
+
+
+@pytest.hookimpl(trylast=True)  # after the tmpdir plugin; the workers start later
+def pytest_configure(config):
+  """With xdist workers, the controller starts making the shared results at once.
+
+  The trained run alone takes minutes; made in a process of its own, no
+  worker waits for it with nothing to do.
+  """
+  if os.environ.get('PYTEST_XDIST_WORKER') or not getattr(config.option, 'numprocesses', 0):
+    return
+  base = str(config._tmp_path_factory.getbasetemp())
+  locks = shared_results.take_locks(base)
+  fds = [lock.fileno() for lock in locks]
+  # Its output goes to a file: a failure shows again, in the test that makes it instead.
+  with open(os.path.join(base, 'shared_results.log'), 'wb') as log:
+    config.shared_maker = subprocess.Popen(
+        [sys.executable, shared_results.__file__, base] + [str(fd) for fd in fds],
+        pass_fds=fds, stdout=log, stderr=subprocess.STDOUT)
+  for lock in locks:
+    lock.close()  # the maker holds the locks now
+
+
+def pytest_collection_modifyitems(items):
+  """Tests of the shared trained run go last, so the workers have other work while it is made."""
+  items.sort(key=lambda item: 'trained' in getattr(item, 'fixturenames', ()))
+
+
+def pytest_unconfigure(config):
+  maker = getattr(config, 'shared_maker', None)
+  if maker and maker.poll() is None:
+    maker.kill()  # the run ended without needing all of it
+    maker.wait()
 
 
 @pytest.fixture(scope='session')
 def records(tmp_path_factory):
   """TFRecords of the two-colour set: 32 training and 8 validation images."""
-  def make(root):
-    photos = tiny_data.make_colour_photos(os.path.join(root, 'photos'), per_class=20)
-    convert.convert_dataset(photos, root, validation_size=8, num_shards=2)
-    return root
-  return made_once(tmp_path_factory, 'records', make)
-
-
-# Batch 8: batch statistics of fewer images differ enough from the moving
-# averages that evaluation sometimes collapsed to one class (seen with 4).
-# The learning rate falls fast so that the weights settle and the batch-norm
-# moving averages (decay 0.8) catch up with them within 28 steps.
-TRAINING = ('--batch_size', '8', '--batch_norm_decay', '0.8', '--num_epochs_before_decay', '1',
-            '--learning_rate_decay_factor', '0.3')
+  return shared_results.get(_common_base(tmp_path_factory), 'records')
 
 
 @pytest.fixture(scope='session')
 def trained(records, tmp_path_factory):
-  """Trains from scratch for 6 epochs (24 steps), then resumes for a 7th."""
-  def make(folder):
-    log_dir = os.path.join(folder, 'log')
-    first = train_flowers.train(train_args(records, log_dir, '--from_scratch',
-                                           '--num_epochs', '6', *TRAINING))
-    first_checkpoint = tf.train.latest_checkpoint(log_dir)
-    # Resuming must not need the ImageNet checkpoint: point it at nothing.
-    resumed = train_flowers.train(train_args(records, log_dir, '--num_epochs', '7',
-                                             '--checkpoint_file', '/nonexistent/x.ckpt',
-                                             *TRAINING))
-    return dict(log_dir=log_dir, first=first, resumed=resumed,
-                first_checkpoint=first_checkpoint)
-  return made_once(tmp_path_factory, 'trained', make)
+  """Trained from scratch for 6 epochs (24 steps), then resumed for a 7th."""
+  return shared_results.get(_common_base(tmp_path_factory), 'trained')
 
 
 @pytest.fixture(scope='session')
 def spec_checkpoint(tmp_path_factory):
   """A V1-format checkpoint with the official checkpoint's 908 variables."""
-  def make(folder):
-    os.makedirs(folder)
-    path = os.path.join(folder, 'inception_resnet_v2_2016_08_30.ckpt')
-    return tiny_data.write_spec_checkpoint(path, tiny_data.read_spec(SPEC))
-  return made_once(tmp_path_factory, 'spec_checkpoint', make)
+  return shared_results.get(_common_base(tmp_path_factory), 'spec_checkpoint')
 
 
 @pytest.fixture(autouse=True)

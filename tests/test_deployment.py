@@ -24,7 +24,7 @@ import train_flowers
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
 from test_train_flowers import build_graph
 from tf_compat import slim, tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, train_args
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, SPEC, read_spec, train_args
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
 from transfer.training import control, schedule
@@ -81,6 +81,10 @@ def frozen_bn_model(images, labels):
   return end_points
 
 
+TOP_SCOPES = ('InceptionResnetV2/Block8', 'InceptionResnetV2/Conv2d_7b_1x1',
+              'InceptionResnetV2/Logits')
+
+
 def one_sgd_step(config, images, labels, checkpoint, save):
   """Loss and weight changes of one SGD step from `checkpoint`'s weights.
 
@@ -90,8 +94,12 @@ def one_sgd_step(config, images, labels, checkpoint, save):
   with tf.Graph().as_default():
     towers = clones.create_clones(config, frozen_bn_model, tf.constant(images),
                                   tf.constant(labels))
-    train_op, total_loss = clones.create_train_op(towers, tf.train.GradientDescentOptimizer(0.5))
-    weights = {v.op.name: v for v in tf.trainable_variables()}
+    # The top of the network: enough layers to sum, and a backward pass that
+    # stops at Block8, so the two graphs build in seconds.
+    top = [v for v in tf.trainable_variables() if v.op.name.startswith(TOP_SCOPES)]
+    train_op, total_loss = clones.create_train_op(
+        towers, tf.train.GradientDescentOptimizer(0.5), variables_to_train=top)
+    weights = {v.op.name: v for v in top}
     saver = tf.train.Saver()
     with tf.Session() as sess:
       if save:
@@ -119,7 +127,7 @@ def test_two_clones_make_the_step_of_one_tower_of_the_whole_batch(tmp_path):
   for name, delta in one[1].items():
     np.testing.assert_allclose(two[1][name], delta, rtol=1e-3, atol=1e-6, err_msg=name)
     moved += bool(np.abs(delta).max() > 0)
-  assert moved > 200
+  assert moved > 10
 
 
 def test_clone_graph_devices_and_batch_norm_updates_of_the_first_clone(records):
@@ -176,16 +184,14 @@ def model_variables(checkpoint):
 
 
 @pytest.mark.xdist_group('clones')
-def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, records, trained,
-                                                              tmp_path):
+def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, records, tmp_path):
   # Each step takes a batch of 2 for each clone, and the progress lines count all 4.
   assert two_clones['result']['global_step'] == TRAIN_IMAGES // (2 * 2)
   assert two_clones['images_per_step'] == [4]
   latest = tf.train.latest_checkpoint(two_clones['log_dir'])
   assert latest.endswith('model.ckpt-8')
-  # The variables are shared: their names are those of one tower.
-  assert model_variables(latest) == model_variables(
-      tf.train.latest_checkpoint(trained['log_dir']))
+  # The variables are shared: their names are those of one tower, the official checkpoint's.
+  assert model_variables(latest) == {n for n, _ in read_spec(SPEC)} | {'global_step'}
   evaluated = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
       ['--dataset_dir', records, '--log_dir', two_clones['log_dir'], '--log_eval',
        str(tmp_path / 'eval'), '--image_size', str(IMAGE_SIZE), '--num_epochs', '1',
