@@ -14,15 +14,67 @@ DEFAULT_IMAGE_SIZE = inception_resnet_v2.default_image_size
 # The name slim's export_inference_graph gives the model's input, and its output's.
 INPUT_NAME = 'input'
 OUTPUT_NAME = 'InceptionResnetV2/Logits/Predictions'
+SCOPE = 'InceptionResnetV2'
+
+# The trunk's end points, input first, each with the top-level variable scopes
+# of the blocks from the previous end point up to it (a max pool has none).
+TRUNK_BLOCKS = (
+    ('Conv2d_1a_3x3', ('Conv2d_1a_3x3',)), ('Conv2d_2a_3x3', ('Conv2d_2a_3x3',)),
+    ('Conv2d_2b_3x3', ('Conv2d_2b_3x3',)), ('MaxPool_3a_3x3', ()),
+    ('Conv2d_3b_1x1', ('Conv2d_3b_1x1',)), ('Conv2d_4a_3x3', ('Conv2d_4a_3x3',)),
+    ('MaxPool_5a_3x3', ()), ('Mixed_5b', ('Mixed_5b',)), ('Mixed_6a', ('Repeat', 'Mixed_6a')),
+    ('PreAuxLogits', ('Repeat_1',)), ('Mixed_7a', ('Mixed_7a',)),
+    ('Conv2d_7b_1x1', ('Repeat_2', 'Block8', 'Conv2d_7b_1x1')))
+END_POINTS = tuple(name for name, _ in TRUNK_BLOCKS)
 
 
-def build_model(images, num_classes, is_training, **scope_args):
+def fine_tune_scopes(end_point):
+  """The variable scopes `--fine_tune_from end_point` trains.
+
+  They are the block of that end point, every block above it and the heads;
+  AuxLogits only when its input, PreAuxLogits, is trained too.
+
+  Raises:
+    UsageError: for a name that is not a trunk end point, listing those.
+  """
+  if end_point not in END_POINTS:
+    raise UsageError('--fine_tune_from %s is not an end point of Inception-ResNet-V2: pass '
+                     'one of %s' % (end_point, ', '.join(END_POINTS)))
+  start = END_POINTS.index(end_point)
+  blocks = [scope for _, scopes in TRUNK_BLOCKS[start:] for scope in scopes]
+  if start <= END_POINTS.index('PreAuxLogits'):
+    blocks.append('AuxLogits')
+  return ['%s/%s' % (SCOPE, scope) for scope in blocks + ['Logits']]
+
+
+def in_scopes(name, scopes):
+  """Whether a variable or op name lies in one of `scopes` (not just shares a prefix)."""
+  return any(name == s or name.startswith(s + '/') for s in scopes)
+
+
+def _batch_norm_frozen_outside(trained_scopes):
+  """slim.batch_norm, in inference mode outside `trained_scopes`.
+
+  Frozen layers then keep the checkpoint's moving statistics and normalise
+  with them, as they did when it was trained, instead of with the statistics
+  of each small batch.
+  """
+  def batch_norm(inputs, **params):
+    if not in_scopes(tf.get_variable_scope().name, trained_scopes):
+      params['is_training'] = False  # an explicit argument beats the network's arg_scope
+    return slim.batch_norm(inputs, **params)
+  return batch_norm
+
+
+def build_model(images, num_classes, is_training, trained_scopes=None, **scope_args):
   """Inception-ResNet-V2 on `images` under its arg_scope.
 
   Args:
     images: float32 [batch, size, size, 3] in [-1, 1].
     num_classes: outputs of the new heads.
     is_training: training mode (batch statistics, dropout) or inference.
+    trained_scopes: when given, batch norm outside these variable scopes runs
+      in inference mode even in training (see fine_tune_scopes).
     **scope_args: inception_resnet_v2_arg_scope's, e.g. batch_norm_decay.
 
   Returns:
@@ -37,7 +89,10 @@ def build_model(images, num_classes, is_training, **scope_args):
                      '(with its auxiliary head) takes: pass --image_size %d or more'
                      % (min(images.shape.as_list()[1:3]), smallest, smallest))
   with slim.arg_scope(inception_resnet_v2_arg_scope(**scope_args)):
-    return inception_resnet_v2(images, num_classes=num_classes, is_training=is_training)
+    if trained_scopes is None:
+      return inception_resnet_v2(images, num_classes=num_classes, is_training=is_training)
+    with slim.arg_scope([slim.conv2d], normalizer_fn=_batch_norm_frozen_outside(trained_scopes)):
+      return inception_resnet_v2(images, num_classes=num_classes, is_training=is_training)
 
 
 def build_classifier(num_classes, size):
