@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import functools
 import math
+import os
 import sys
 
 import inception_preprocessing
@@ -24,7 +25,7 @@ from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import DeploymentConfig, add_deployment_flags
 from transfer.errors import BAD_LABEL_TAG, UsageError
-from transfer.training import control, loop, schedule
+from transfer.training import control, head, head_first, loop, schedule, start
 
 # ================ DATASET INFORMATION ================
 # Where the TFRecord files (and the labels.txt the converter writes) are.
@@ -69,6 +70,19 @@ save_every_n_steps = 0
 log_every_n_steps = 10
 # Where --download_checkpoint fetches the ImageNet checkpoint.
 checkpoint_url = checkpoints.CHECKPOINT_URL
+
+# ================ FAST TRANSFER ================
+# Head first (0: the seed's recipe): epochs of the new Logits layer alone, on
+# each image's cached bottleneck vector, before fine-tuning on images.
+head_epochs = 0
+# Adam at its default rate, as the Keras transfer-learning guide trains its new head.
+head_learning_rate = 0.001
+# TF Hub's retrain.py trains its final layer on batches of 100 cached vectors.
+head_batch_size = 100
+bottleneck_dir = ''  # empty: DATASET_DIR/bottlenecks
+bottleneck_batch_size = 32  # images per forward pass of the cache pass
+# Train only this end point's block and those above it ('': every layer).
+fine_tune_from = ''
 
 
 # ================ DATASET LOADING ================
@@ -178,8 +192,19 @@ def _configure_optimizer(args, learning_rate, config):
   return cluster.sync_optimizer(config, runtime.wrap_optimizer(optimizer, args))
 
 
+def _get_trained_scopes(args):
+  """The scopes of --fine_tune_from, whose batch norm alone trains; None: all layers."""
+  return model.fine_tune_scopes(args.fine_tune_from) if args.fine_tune_from else None
+
+
 def _get_variables_to_train(args):
-  """The variables of --trainable_scopes; None trains every trainable variable."""
+  """The variables of --fine_tune_from or --trainable_scopes; None trains them all.
+
+  Only these get gradients: the backward pass stops at the lowest of them.
+  """
+  trained_scopes = _get_trained_scopes(args)
+  if trained_scopes:
+    return [v for v in tf.trainable_variables() if model.in_scopes(v.op.name, trained_scopes)]
   scopes = flags.split_scopes(args.trainable_scopes)
   if not scopes:
     return None
@@ -197,6 +222,8 @@ def _get_init_fn(args, variables_to_restore, resume_from):
     training resumes from log_dir or starts from scratch.
   """
   if resume_from:
+    if head.missing_training_variables(resume_from, tf.global_variables()):
+      head.complete_checkpoint(resume_from, tf.global_variables())
     problems = checkpoints.checkpoint_mismatches(resume_from, tf.global_variables())
     if problems:
       raise UsageError('log_dir %s holds a checkpoint of another model or settings (%s): '
@@ -232,6 +259,7 @@ def build_training_graph(args, dataset, config):
 
   def tower(images, labels):
     logits, end_points = model.build_model(images, dataset.num_classes, True,
+                                           trained_scopes=_get_trained_scopes(args),
                                            batch_norm_decay=args.batch_norm_decay)
     # Cross-entropy on the main head (the arg_scope adds the weight decay).
     one_hot_labels = slim.one_hot_encoding(labels, dataset.num_classes)
@@ -269,55 +297,26 @@ def build_training_graph(args, dataset, config):
       sync=cluster.sync_replicas(config, optimizer))
 
 
-def _warn_slow_batch_norm(args, total_steps):
-  """Moving averages that cannot settle make is_training=False eval useless."""
-  horizon = 1.0 / (1.0 - args.batch_norm_decay)
-  if args.from_scratch and total_steps < 3 * horizon:
-    tf.logging.warning(
-        'batch_norm_decay %g averages over ~%d steps but training runs %d from '
-        'scratch: evaluation will suffer; consider --batch_norm_decay 0.9',
-        args.batch_norm_decay, horizon, total_steps)
+# ================ HEAD FIRST ================
+def _bottleneck_splits(args, train_split):
+  """The splits the head phase caches: train, and validation when converted."""
+  splits = {'train': train_split}
+  if tf.gfile.Glob(os.path.join(args.dataset_dir, args.file_pattern % 'validation')):
+    splits['validation'] = get_split('validation', args.dataset_dir, args.file_pattern,
+                                     args.labels_file)
+  return splits
 
 
-def _check_before_building(args, config):
-  """What can be refused before the graph is built, so that a refusal comes at once.
+def _head_first(args, train_split, session_config, run_schedule):
+  """--head_epochs: caches the bottlenecks, trains the Logits on them, saves the network."""
+  splits = _bottleneck_splits(args, train_split)
 
-  Returns:
-    (training split, checkpoint to resume from or None, this run's schedule).
-  """
-  dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
-  if args.batch_size > dataset.num_samples:
-    raise UsageError('--batch_size %d is larger than the %d training images: pass '
-                     '--batch_size %d or less' % (args.batch_size, dataset.num_samples,
-                                                   dataset.num_samples))
-  # In a cluster only the chief reads and writes log_dir and restores.
-  resume_from = None
-  if config.is_chief and tf.gfile.IsDirectory(args.log_dir):
-    resume_from = tf.train.latest_checkpoint(args.log_dir)
-  if config.is_chief and not resume_from and not args.from_scratch:
-    checkpoints.require_checkpoint(args.imagenet_checkpoint_file, args.download_checkpoint,
-                                   args.checkpoint_url)
-  run_schedule = schedule.schedule_of(args, dataset.num_samples, config)
-  if config.is_chief:
-    schedule.check_schedule(args.log_dir, run_schedule, bool(resume_from),
-                            args.allow_changed_schedule)
-  return dataset, resume_from, run_schedule
-
-
-def _steps_already_done(args, config, dataset, resume_from):
-  """The step of a resumed run that has nothing left to train, else None.
-
-  Alone, such a run needs no graph; a cluster's workers wait for their chief.
-  """
-  if not resume_from or config.cluster:
-    return None
-  step = checkpoints.checkpoint_step(resume_from)
-  total_steps = args.num_epochs * steps_per_epoch(dataset.num_samples,
-                                                  config.images_per_update(args.batch_size))
-  if step is None or step < total_steps:
-    return None
-  tf.logging.info('log_dir already holds %d of %d steps: nothing to train.', step, total_steps)
-  return step
+  def input_fn(split):
+    # Read once, in order, with evaluation preprocessing: what eval_flowers sees.
+    images, _, labels = load_batch(split, args.bottleneck_batch_size, args.image_size,
+                                   args.image_size, is_training=False, num_epochs=1)
+    return images, labels
+  return head_first.run(args, splits, input_fn, session_config, run_schedule)
 
 
 def train(args, config=None, master=''):
@@ -336,8 +335,14 @@ def train(args, config=None, master=''):
   session_config = runtime.session_config(args)  # first: a missing GPU fails before any work
   tf.logging.info('Running on %s.', runtime.describe(args))
   config = config or DeploymentConfig.from_flags(args)
-  dataset, resume_from, run_schedule = _check_before_building(args, config)
-  done = _steps_already_done(args, config, dataset, resume_from)
+  head_first.check_flags(args, config)
+  dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
+  resume_from, run_schedule = start.check_start(args, config, dataset.num_samples)
+  if args.head_epochs and not resume_from:  # a finished head phase left a checkpoint
+    resume_from = _head_first(args, dataset, session_config, run_schedule)
+  total_steps = args.num_epochs * steps_per_epoch(dataset.num_samples,
+                                                  config.images_per_update(args.batch_size))
+  done = start.steps_already_done(config, total_steps, resume_from)
   if done is not None:
     return {'loss': float('nan'), 'accuracy': float('nan'), 'global_step': done}
 
@@ -347,7 +352,7 @@ def train(args, config=None, master=''):
     if config.is_chief:
       init_fn = _get_init_fn(args, graph.variables_to_restore, resume_from)
       schedule.save_schedule(args.log_dir, run_schedule)
-    _warn_slow_batch_norm(args, graph.steps_per_epoch * args.num_epochs)
+    start.warn_slow_batch_norm(args, total_steps)
     tf.logging.info('%d training images, %d steps an epoch, %d epochs.',
                     dataset.num_samples, graph.steps_per_epoch, args.num_epochs)
     # summary_op=None: the loop writes summaries itself, every few steps; and it
@@ -375,6 +380,7 @@ def run(args):
   """The command: trains (alone, or as a worker or ps task of a cluster), then
   returns the exit code (128 + signal when stopped by one)."""
   config = DeploymentConfig.from_flags(args)
+  head_first.check_flags(args, config)  # before a cluster task starts its server
   return cluster.run_task(config, lambda master: train(args, config, master))
 
 
@@ -389,7 +395,8 @@ def build_parser():
   # The seed's name for the ImageNet checkpoint; in eval it names the trained one.
   p.add_argument('--checkpoint_file', dest='imagenet_checkpoint_file',
                  help="the seed's name of --imagenet_checkpoint_file")
-  p.add_argument('--num_epochs', type=flags.positive_int, default=num_epochs)
+  p.add_argument('--num_epochs', type=flags.non_negative_int, default=num_epochs,
+                 help='epochs of training on images (0 with --head_epochs: the head alone)')
   p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
   p.add_argument('--initial_learning_rate', type=float, default=initial_learning_rate)
   p.add_argument('--learning_rate_decay_factor', type=float, default=learning_rate_decay_factor)
@@ -418,6 +425,8 @@ def build_parser():
   p.add_argument('--download_checkpoint', action='store_true',
                  help='fetch the ImageNet checkpoint when it is missing')
   p.add_argument('--checkpoint_url', default=checkpoint_url, help=argparse.SUPPRESS)
+  head_first.add_flags(p, head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
+                       bottleneck_batch_size, fine_tune_from)
   runtime.add_runtime_flags(p)
   add_deployment_flags(p)
   return p

@@ -71,6 +71,12 @@ def spec_checkpoint(tmp_path_factory):
   return shared_results.get(_common_base(tmp_path_factory), 'spec_checkpoint')
 
 
+@pytest.fixture(scope='session')
+def source_checkpoint(tmp_path_factory):
+  """A stand-in for the ImageNet checkpoint, with features that tell images apart."""
+  return shared_results.get(_common_base(tmp_path_factory), 'source_checkpoint')
+
+
 @pytest.fixture(autouse=True)
 def no_proxy(monkeypatch):
   # A proxy from the environment must not intercept the local test server.

@@ -17,7 +17,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # In the order the background maker makes them: the quick ones first.
-NAMES = ('records', 'spec_checkpoint', 'trained')
+NAMES = ('records', 'spec_checkpoint', 'source_checkpoint', 'trained')
 
 # Batch 8: batch statistics of fewer images differ enough from the moving
 # averages that evaluation sometimes collapsed to one class (seen with 4).
@@ -66,6 +66,32 @@ def make_spec_checkpoint(base, folder):
   return tiny_data.write_spec_checkpoint(path, tiny_data.read_spec(tiny_data.SPEC))
 
 
+def make_source_checkpoint(base, folder):
+  """A stand-in for the ImageNet checkpoint whose features tell images apart.
+
+  Random weights (1001 classes, like the real one) and batch-norm moving
+  statistics taken from one batch (decay 0), so that in inference mode every
+  layer's output stays normalised. The spec checkpoint's patterned weights
+  blow up through the residual blocks and give every image the same vector.
+  """
+  import numpy as np
+  import tiny_data
+  from tf_compat import tf
+  from transfer import model
+  os.makedirs(folder)
+  with tf.Graph().as_default():
+    tf.set_random_seed(1)
+    images = tf.constant(np.random.RandomState(1).uniform(
+        -1, 1, (16, tiny_data.IMAGE_SIZE, tiny_data.IMAGE_SIZE, 3)).astype(np.float32))
+    model.build_model(images, 1001, is_training=True, batch_norm_decay=0.0)
+    updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      sess.run(updates)
+      return tf.train.Saver().save(sess, os.path.join(folder, 'source.ckpt'),
+                                   write_meta_graph=False)
+
+
 def make_trained(base, folder):
   """Trains from scratch for 6 epochs (24 steps), then resumes for a 7th."""
   import train_flowers
@@ -85,7 +111,7 @@ def make_trained(base, folder):
 
 
 MAKERS = {'records': make_records, 'spec_checkpoint': make_spec_checkpoint,
-          'trained': make_trained}
+          'source_checkpoint': make_source_checkpoint, 'trained': make_trained}
 
 
 def take_locks(base):

@@ -17,13 +17,19 @@ from transfer import files
 from transfer.errors import UsageError
 
 SCHEDULE_FILENAME = 'schedule.json'
-# The flags the learning rate of a global step depends on.
+# The flags the learning rate of a global step depends on, those of the head
+# phase, and the layers fine-tuned.
 FLAG_KEYS = ('batch_size', 'initial_learning_rate', 'learning_rate_decay_factor',
-             'num_epochs_before_decay')
+             'num_epochs_before_decay', 'head_epochs', 'head_learning_rate', 'head_batch_size',
+             'fine_tune_from')
 # With what sets the steps of an epoch. num_epochs is left out on purpose: it
 # only moves the last step, so raising it extends a run on the same schedule.
+# So is fine_tune_from: choosing the layers after a head-only run is the
+# two-phase recipe (a changed choice mid-run fails the checkpoint's fit check).
+HEAD_KEYS = ('head_epochs', 'head_learning_rate', 'head_batch_size')
 SCHEDULE_KEYS = ('batch_size', 'train_images', 'num_clones', 'replicas_to_aggregate',
-                 'initial_learning_rate', 'learning_rate_decay_factor', 'num_epochs_before_decay')
+                 'initial_learning_rate', 'learning_rate_decay_factor',
+                 'num_epochs_before_decay') + HEAD_KEYS
 
 
 def schedule_of(args, train_images, config):
@@ -41,9 +47,9 @@ def schedule_of(args, train_images, config):
   return schedule
 
 
-def schedule_changes(old, new):
+def schedule_changes(old, new, keys=SCHEDULE_KEYS):
   """['batch_size 8 -> 4', ...] for the schedule keys that differ."""
-  return ['%s %s -> %s' % (key, old[key], new[key]) for key in SCHEDULE_KEYS
+  return ['%s %s -> %s' % (key, old[key], new[key]) for key in keys
           if key in old and old[key] != new[key]]
 
 
@@ -51,7 +57,7 @@ def schedule_path(log_dir):
   return os.path.join(log_dir, SCHEDULE_FILENAME)
 
 
-def check_schedule(log_dir, schedule, resuming, allow_changed):
+def check_schedule(log_dir, schedule, resuming, allow_changed, head_only=False):
   """Compares a resumed run's schedule with the one stored in log_dir.
 
   Args:
@@ -59,6 +65,8 @@ def check_schedule(log_dir, schedule, resuming, allow_changed):
     schedule: this run's `schedule_of`.
     resuming: whether log_dir holds a checkpoint this run continues.
     allow_changed: only log the changes instead of refusing them.
+    head_only: the checkpoint is the head phase's (step 0): fine-tuning has
+      not started, so only the head phase's settings are compared.
 
   Raises:
     UsageError: naming every changed setting, old -> new.
@@ -72,7 +80,7 @@ def check_schedule(log_dir, schedule, resuming, allow_changed):
   except ValueError:
     raise UsageError('%s is not valid JSON: delete it to resume without the schedule check'
                      % path)
-  changes = schedule_changes(old, schedule)
+  changes = schedule_changes(old, schedule, HEAD_KEYS if head_only else SCHEDULE_KEYS)
   if changes and not allow_changed:
     raise UsageError('log_dir %s was trained with another learning-rate schedule (%s): '
                      'pass the old values, or --allow_changed_schedule to go on with the '

@@ -1,0 +1,294 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""Fast transfer: cached bottlenecks, head-first training, fine-tuning only the top.
+
+One head-only run (a checkpoint the tests make stands in for ImageNet) and one
+fine-tuning run on top of it are shared by the tests of this module.
+"""
+import errno
+import glob
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+import eval_flowers
+import inception_preprocessing
+import train_flowers
+from test_bad_inputs import assert_one_error
+from tf_compat import slim, tf
+from tiny_data import IMAGE_SIZE, train_args
+from transfer import bottlenecks, files, model
+from transfer.deployment.config import DeploymentConfig
+from transfer.errors import UsageError
+from transfer.training import head, head_first
+
+pytestmark = pytest.mark.xdist_group('fast_transfer')
+HEADS = ('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits')
+HEAD_FLAGS = ('--head_epochs', '6', '--head_batch_size', '8', '--seed', '3')
+
+
+def head_args(records, checkpoint, log_dir, bottleneck_dir, *extra):
+  return train_args(records, log_dir, '--imagenet_checkpoint_file', checkpoint,
+                    '--bottleneck_dir', bottleneck_dir, *(HEAD_FLAGS + extra))
+
+
+@pytest.fixture(scope='module')
+def head_run(records, source_checkpoint, tmp_path_factory):
+  """The head alone (--num_epochs 0) on the two-colour set."""
+  folder = tmp_path_factory.mktemp('head_run')
+  log_dir, cache_dir = str(folder / 'log'), str(folder / 'bottlenecks')
+  train_flowers.train(head_args(records, source_checkpoint, log_dir, cache_dir, '--num_epochs', '0'))
+  with open(os.path.join(log_dir, 'schedule.json')) as f:
+    recorded = json.load(f)
+  return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded,
+              checkpoint=tf.train.latest_checkpoint(log_dir))
+
+
+@pytest.fixture(scope='module')
+def top_run(records, source_checkpoint, head_run, tmp_path_factory):
+  """Fine-tunes --fine_tune_from Mixed_7a for one epoch from a copy of the head run."""
+  log_dir = str(tmp_path_factory.mktemp('top_run') / 'log')
+  os.makedirs(log_dir)
+  for path in glob.glob(head_run['checkpoint'] + '.*') + [
+      os.path.join(head_run['log_dir'], 'schedule.json')]:
+    with open(path, 'rb') as src:
+      files.write_atomically(os.path.join(log_dir, os.path.basename(path)), src.read())
+  # The copied run's own `checkpoint` file would name the original's absolute path.
+  tf.train.update_checkpoint_state(log_dir, os.path.basename(head_run['checkpoint']))
+  args = head_args(records, source_checkpoint, log_dir, head_run['cache_dir'], '--num_epochs', '1',
+                   '--fine_tune_from', 'Mixed_7a', '--batch_size', '8')
+  return dict(log_dir=log_dir, args=args, result=train_flowers.train(args))
+
+
+def cache_of(cache_dir):
+  """The one cache in cache_dir, as {array name: values}."""
+  (path,) = glob.glob(os.path.join(cache_dir, '*', bottlenecks.CACHE_FILENAME))
+  with np.load(path) as stored:
+    return dict(stored)
+
+
+def prelogits_of_records(records, split, checkpoint):
+  """(PreLogitsFlatten, label) of every image of a split, one image at a time, from raw records."""
+  examples = [tf.train.Example.FromString(r) for path in
+              sorted(glob.glob(os.path.join(records, 'flowers_%s_*.tfrecord' % split)))
+              for r in tf.io.tf_record_iterator(path)]
+  with tf.Graph().as_default():
+    encoded = tf.placeholder(tf.string, [])
+    decoded = tf.image.decode_jpeg(encoded, channels=3)
+    preprocessed = inception_preprocessing.preprocess_image(decoded, IMAGE_SIZE, IMAGE_SIZE,
+                                                            is_training=False)
+    _, end_points = model.build_model(tf.expand_dims(preprocessed, 0), 2, is_training=False)
+    saver = tf.train.Saver(slim.get_variables_to_restore(exclude=list(HEADS)))
+    with tf.Session() as sess:
+      saver.restore(sess, checkpoint)
+      vectors = [sess.run(end_points['PreLogitsFlatten'], {
+          encoded: e.features.feature['image/encoded'].bytes_list.value[0]})[0]
+                 for e in examples]
+  labels = [e.features.feature['image/class/label'].int64_list.value[0] for e in examples]
+  return np.array(vectors), np.array(labels)
+
+
+def test_cached_vectors_are_the_networks_prelogits_of_each_image(records, source_checkpoint,
+                                                                 head_run):
+  cache = cache_of(head_run['cache_dir'])
+  expected, labels = prelogits_of_records(records, 'validation', source_checkpoint)
+  cached = cache['validation_vectors']
+  assert cached.shape == expected.shape == (8, bottlenecks.VECTOR_SIZE)
+  # The input threads batch in any order: pair each cached vector with its image's.
+  nearest = [int(np.argmin(np.abs(expected - v).max(axis=1))) for v in cached]
+  assert sorted(nearest) == list(range(8))
+  scale = np.abs(expected).max()
+  np.testing.assert_allclose(cached, expected[nearest], rtol=0, atol=1e-5 * scale)
+  np.testing.assert_array_equal(cache['validation_labels'], labels[nearest])
+  assert cache['train_vectors'].shape == (32, bottlenecks.VECTOR_SIZE)
+
+
+def test_head_checkpoint_keeps_the_base_bitwise_and_holds_the_trained_logits(source_checkpoint,
+                                                                            head_run):
+  source = tf.train.load_checkpoint(source_checkpoint)
+  written = tf.train.load_checkpoint(head_run['checkpoint'])
+  names = {name for name, _ in tf.train.list_variables(head_run['checkpoint'])}
+  base = [n for n, _ in tf.train.list_variables(source_checkpoint) if not n.startswith(HEADS)]
+  assert len(base) > 800 and set(base) <= names
+  for name in base:  # the batch-norm moving statistics among them
+    assert np.array_equal(written.get_tensor(name), source.get_tensor(name)), name
+  assert written.get_tensor(head.LOGITS_SCOPE + '/weights').shape == (bottlenecks.VECTOR_SIZE, 2)
+  assert 'InceptionResnetV2/AuxLogits/Logits/weights' in names
+  assert written.get_tensor('global_step') == 0
+  assert head_run['checkpoint'].endswith('model.ckpt-0')
+
+
+def test_head_checkpoint_evaluates_to_the_accuracy_head_training_reported(records, head_run,
+                                                                          tmp_path):
+  evaluated = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
+      ['--dataset_dir', records, '--log_dir', head_run['log_dir'], '--log_eval',
+       str(tmp_path / 'eval'), '--image_size', str(IMAGE_SIZE), '--num_epochs', '1',
+       '--batch_size', '4']))
+  reported = head_run['schedule']['head_validation_accuracy']
+  assert abs(evaluated['accuracy'] - reported) <= 1 / 8.0 + 1e-6, (evaluated, reported)
+  assert head_run['schedule']['head_epochs'] == 6
+
+
+def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_checkpoint, head_run,
+                                                             tmp_path, monkeypatch):
+  def no_forward_pass(*unused):
+    raise AssertionError('the cached bottlenecks were computed again')
+  monkeypatch.setattr(bottlenecks, 'compute_vectors', no_forward_pass)
+  train_flowers.train(head_args(records, source_checkpoint, str(tmp_path / 'again'),
+                                head_run['cache_dir'], '--num_epochs', '0'))
+  again = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / 'again')))
+  first = tf.train.load_checkpoint(head_run['checkpoint'])
+  # The same seed and the same vectors train the same head.
+  np.testing.assert_allclose(again.get_tensor(head.LOGITS_SCOPE + '/weights'),
+                             first.get_tensor(head.LOGITS_SCOPE + '/weights'), atol=1e-6)
+
+
+def small_cache(seed):
+  rng = np.random.RandomState(seed)
+  return {'train': (rng.rand(6, bottlenecks.VECTOR_SIZE).astype(np.float32),
+                    np.arange(6) % 2)}
+
+
+def key_of(folder, size=IMAGE_SIZE, payload=b'weights'):
+  checkpoint, shard = os.path.join(folder, 'ckpt'), os.path.join(folder, 'shard')
+  for path, data in ((checkpoint, payload), (shard, b'records')):
+    with open(path, 'wb') as f:
+      f.write(data)
+  return bottlenecks.cache_key(checkpoint, [], size, {'train': [shard]})
+
+
+def test_cache_key_follows_the_checkpoint_contents_not_its_path(tmp_path):
+  (tmp_path / 'a').mkdir()
+  (tmp_path / 'b').mkdir()
+  same = bottlenecks.key_id(key_of(str(tmp_path / 'a'))) == bottlenecks.key_id(
+      key_of(str(tmp_path / 'b')))
+  assert same
+  assert bottlenecks.key_id(key_of(str(tmp_path / 'a'), payload=b'other')) != bottlenecks.key_id(
+      key_of(str(tmp_path / 'b')))
+
+
+def test_another_key_gets_a_cache_of_its_own_and_says_why(tmp_path, caplog):
+  cache_dir = str(tmp_path / 'caches')
+  first = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6},
+                             lambda split: small_cache(1)['train'])
+  caplog.set_level('INFO')
+  bigger = key_of(str(tmp_path), size=IMAGE_SIZE + 8)
+  second = bottlenecks.cached(cache_dir, bigger, {'train': 6}, lambda split: small_cache(2)['train'])
+  assert 'image size %d -> %d' % (IMAGE_SIZE, IMAGE_SIZE + 8) in caplog.text
+  assert len(glob.glob(os.path.join(cache_dir, '*', bottlenecks.CACHE_FILENAME))) == 2
+  again = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6}, None)
+  np.testing.assert_array_equal(again['train'][0], first['train'][0])
+  assert not np.array_equal(second['train'][0], first['train'][0])
+
+
+def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, monkeypatch,
+                                                                    caplog):
+  key = key_of(str(tmp_path))
+  calls = []
+
+  def compute(split):
+    calls.append(split)
+    return small_cache(len(calls))['train']
+  cache_dir = str(tmp_path / 'caches')
+  bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
+  path = os.path.join(cache_dir, bottlenecks.key_id(key), bottlenecks.CACHE_FILENAME)
+  with open(path, 'rb') as f:
+    data = f.read()
+  with open(path, 'wb') as f:
+    f.write(data[:len(data) // 2])  # truncated
+  caplog.set_level('INFO')
+  rebuilt = bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
+  assert len(calls) == 2 and 'is damaged' in caplog.text
+  np.testing.assert_array_equal(rebuilt['train'][0], small_cache(2)['train'][0])
+  # A second image count: the cache no longer fits and is rebuilt, never used.
+  assert bottlenecks.cached(cache_dir, key, {'train': 5}, lambda s: (
+      np.zeros((5, bottlenecks.VECTOR_SIZE), np.float32), np.zeros(5, np.int64)))['train'][1].shape == (5,)
+  bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
+  with open(path, 'rb') as f:
+    good = f.read()
+
+  def full_disk(target, unused_data):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), target)
+  monkeypatch.setattr(files, 'write_atomically', full_disk)
+  with open(path, 'wb') as f:
+    f.write(b'damaged')
+  with pytest.raises(UsageError, match='free some space'):
+    bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
+  monkeypatch.undo()
+  with open(path, 'wb') as f:
+    f.write(good)
+  other = key_of(str(tmp_path), payload=b'new weights')
+  monkeypatch.setattr(files, 'write_atomically', full_disk)
+  with pytest.raises(UsageError, match='free some space'):
+    bottlenecks.cached(cache_dir, other, {'train': 6}, compute)
+  with open(path, 'rb') as f:
+    assert f.read() == good  # the old cache stays whole
+  assert not glob.glob(os.path.join(cache_dir, bottlenecks.key_id(other), '*'))
+
+
+def test_fine_tune_from_builds_no_gradient_below_and_freezes_batch_norm(records):
+  args = train_args(records, '/unused', '--fine_tune_from', 'Mixed_7a')
+  dataset = train_flowers.get_split('train', records)
+  with tf.Graph().as_default() as graph:
+    train_flowers.build_training_graph(args, dataset, DeploymentConfig())
+    ops = [op.name for op in graph.get_operations()]
+    # The variable each moving-average update assigns to.
+    updates = [op.inputs[0].op.name for op in tf.get_collection(tf.GraphKeys.UPDATE_OPS)]
+    slots = {v.op.name for v in tf.global_variables() if v.op.name.endswith('/Adam')}
+  gradients = [n for n in ops if n.startswith('gradients/')]
+  below = re.compile(r'InceptionResnetV2/(Conv2d_1a_3x3|Mixed_5b|Mixed_6a|Repeat_1)/')
+  assert not [n for n in gradients if below.search(n)]
+  assert [n for n in gradients if 'InceptionResnetV2/Mixed_7a/' in n]
+  # Only the trained layers update their moving statistics and have Adam slots.
+  assert updates and all(model.in_scopes(n, model.fine_tune_scopes('Mixed_7a')) for n in updates)
+  assert 'InceptionResnetV2/Mixed_7a/Branch_0/Conv2d_0a_1x1/BatchNorm/moving_mean' in updates
+  assert slots and all(model.in_scopes(n, model.fine_tune_scopes('Mixed_7a')) for n in slots)
+  assert not any('AuxLogits' in n for n in slots)
+
+
+def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(head_run, top_run,
+                                                                              monkeypatch):
+  assert top_run['result']['global_step'] == 4
+  before = tf.train.load_checkpoint(head_run['checkpoint'])
+  after = tf.train.load_checkpoint(tf.train.latest_checkpoint(top_run['log_dir']))
+  top = model.fine_tune_scopes('Mixed_7a')
+  names = [n for n, _ in tf.train.list_variables(head_run['checkpoint']) if n != 'global_step']
+  frozen = [n for n in names if not model.in_scopes(n, top)]
+  assert any('moving_variance' in n for n in frozen)
+  for name in frozen:
+    assert np.array_equal(before.get_tensor(name), after.get_tensor(name)), name
+  moved = [n for n in names if model.in_scopes(n, top)
+           and not np.array_equal(before.get_tensor(n), after.get_tensor(n))]
+  assert any(n.startswith('InceptionResnetV2/Mixed_7a/') for n in moved)
+  assert any(n.startswith(head.LOGITS_SCOPE) for n in moved)
+
+  # A rerun of the same command with a second epoch never redoes the head phase.
+  def no_head_phase(*unused):
+    raise AssertionError('the head phase ran again')
+  monkeypatch.setattr(head_first, 'run', no_head_phase)
+  args = top_run['args']
+  args.num_epochs = 2
+  assert train_flowers.train(args)['global_step'] == 8
+
+
+@pytest.mark.parametrize('extra, words', [
+    (('--fine_tune_from', 'Mixed_9z'), ('Mixed_9z', 'Mixed_7a', 'Conv2d_7b_1x1')),
+    (('--fine_tune_from', 'Mixed_7a', '--trainable_scopes', 'InceptionResnetV2/Logits'),
+     ('--fine_tune_from', '--trainable_scopes')),
+    (('--head_epochs', '2', '--from_scratch'), ('--head_epochs', '--from_scratch')),
+    (('--head_epochs', '2', '--ps_hosts', 'localhost:1', '--worker_hosts', 'localhost:2',
+      '--job_name', 'worker'), ('--head_epochs', 'cluster')),
+    (('--head_epochs', '-1'), ('--head_epochs', '0 or more')),
+    (('--num_epochs', '0'), ('--num_epochs 0', '--head_epochs')),
+])
+def test_bad_transfer_flags_get_one_error_line(records, tmp_path, capsys, extra, words):
+  try:
+    code = train_flowers.main(['--dataset_dir', records, '--log_dir', str(tmp_path / 'log'),
+                               '--image_size', str(IMAGE_SIZE)] + list(extra))
+  except SystemExit as e:  # a flag argparse refuses
+    code = e.code
+  assert_one_error(code, capsys.readouterr().err, *words)
+  assert not os.path.exists(str(tmp_path / 'log'))

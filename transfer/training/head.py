@@ -1,0 +1,172 @@
+# Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
+# see the LICENSE file.
+"""Head-first training: the new Logits layer alone, on cached bottleneck vectors.
+
+The layer is the network's own, InceptionResnetV2/Logits/Logits after its
+dropout, under the network's arg_scope (so the same initialiser and weight
+decay), trained on the same cross-entropy. Then `save_checkpoint` writes a
+normal checkpoint of the whole network: the restored base as it was, the
+trained Logits, AuxLogits as initialised, global step 0.
+"""
+from __future__ import absolute_import, division, print_function
+
+import collections
+import os
+
+import numpy as np
+
+from inception_resnet_v2 import inception_resnet_v2_arg_scope
+from tf_compat import slim, tf
+from transfer import bottlenecks, checkpoints, model
+
+# The network's dropout before its Logits layer.
+DROPOUT_KEEP_PROB = 0.8
+LOGITS_SCOPE = model.SCOPE + '/Logits/Logits'
+# Accuracy is measured in chunks of this many vectors.
+_EVAL_CHUNK = 1024
+
+# weights [1536, classes], biases [classes]; the last epoch's accuracies and loss.
+HeadResult = collections.namedtuple('HeadResult', [
+    'weights', 'biases', 'train_accuracy', 'validation_accuracy', 'loss'])
+_HeadGraph = collections.namedtuple('_HeadGraph', [
+    'vectors', 'labels', 'is_training', 'train_op', 'loss', 'correct', 'weights', 'biases'])
+
+
+def _build_head(num_classes, learning_rate):
+  vectors = tf.placeholder(tf.float32, [None, bottlenecks.VECTOR_SIZE], name='bottlenecks')
+  labels = tf.placeholder(tf.int64, [None], name='labels')
+  is_training = tf.placeholder_with_default(False, [], name='is_training')
+  with slim.arg_scope(inception_resnet_v2_arg_scope()):
+    with tf.variable_scope(model.SCOPE), tf.variable_scope('Logits'):
+      net = slim.dropout(vectors, DROPOUT_KEEP_PROB, is_training=is_training, scope='Dropout')
+      logits = slim.fully_connected(net, num_classes, activation_fn=None, scope='Logits')
+  tf.losses.softmax_cross_entropy(slim.one_hot_encoding(labels, num_classes), logits)
+  loss = tf.losses.get_total_loss()  # with the layer's weight decay
+  train_op = tf.train.AdamOptimizer(learning_rate).minimize(loss)
+  correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int32))
+  weights, biases = slim.get_model_variables(LOGITS_SCOPE)
+  return _HeadGraph(vectors, labels, is_training, train_op, loss, correct, weights, biases)
+
+
+def _accuracy(sess, head, vectors, labels):
+  if not len(labels):
+    return float('nan')
+  correct = 0
+  for start in range(0, len(labels), _EVAL_CHUNK):
+    correct += sess.run(head.correct, {head.vectors: vectors[start:start + _EVAL_CHUNK],
+                                       head.labels: labels[start:start + _EVAL_CHUNK]})
+  return correct / float(len(labels))
+
+
+def _write_summaries(writer, epoch, values):
+  writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag='head/' + tag, simple_value=value)
+                                       for tag, value in sorted(values.items())]), epoch)
+
+
+def train_head(cache, num_classes, epochs, batch_size, learning_rate, seed, log_dir):
+  """Trains the Logits layer on cached vectors; logs and summarises every epoch.
+
+  Args:
+    cache: {'train': (vectors, labels), 'validation': ...}, as bottlenecks.cached.
+    num_classes: the classes of the head.
+    epochs: passes over the training vectors.
+    batch_size: vectors per step.
+    learning_rate: Adam's.
+    seed: fixes the initial weights, the order of the vectors and the dropout.
+    log_dir: where the TensorBoard summaries (head/...) go.
+
+  Returns:
+    A HeadResult.
+  """
+  train_vectors, train_labels = cache['train']
+  validation = cache.get('validation', (np.zeros((0, bottlenecks.VECTOR_SIZE)), np.zeros(0)))
+  order = np.random.RandomState(seed)
+  with tf.Graph().as_default():
+    tf.set_random_seed(seed)
+    head = _build_head(num_classes, learning_rate)
+    writer = tf.summary.FileWriter(log_dir)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      for epoch in range(epochs):
+        losses = []
+        permutation = order.permutation(len(train_labels))
+        for start in range(0, len(permutation), batch_size):
+          batch = permutation[start:start + batch_size]
+          losses.append(sess.run([head.train_op, head.loss], {
+              head.vectors: train_vectors[batch], head.labels: train_labels[batch],
+              head.is_training: True})[1])
+        values = {'loss': float(np.mean(losses)),
+                  'train_accuracy': _accuracy(sess, head, train_vectors, train_labels),
+                  'validation_accuracy': _accuracy(sess, head, *validation)}
+        tf.logging.info('head epoch %d/%d: loss %.4f, train accuracy %.4f, validation '
+                        'accuracy %.4f', epoch + 1, epochs, values['loss'],
+                        values['train_accuracy'], values['validation_accuracy'])
+        _write_summaries(writer, epoch + 1, values)
+      weights, biases = sess.run([head.weights, head.biases])
+    writer.close()
+  return HeadResult(weights, biases, values['train_accuracy'], values['validation_accuracy'],
+                    values['loss'])
+
+
+def save_checkpoint(log_dir, result, num_classes, image_size, checkpoint, exclude_scopes, seed):
+  """Writes log_dir/model.ckpt-0: the restored network with the trained Logits.
+
+  Args:
+    log_dir: the training log folder.
+    result: train_head's HeadResult.
+    num_classes, image_size: the network's (the AuxLogits kernel depends on the size).
+    checkpoint, exclude_scopes: what the base is restored from, as for training.
+    seed: the initial values of whatever is not restored (AuxLogits).
+
+  Returns:
+    The path of the checkpoint written.
+  """
+  with tf.Graph().as_default():
+    tf.set_random_seed(seed)
+    model.build_model(tf.placeholder(tf.float32, [1, image_size, image_size, 3]), num_classes,
+                      is_training=False)
+    restore = checkpoints.init_fn(checkpoint, slim.get_variables_to_restore(exclude=exclude_scopes),
+                                  'check --imagenet_checkpoint_file and '
+                                  '--checkpoint_exclude_scopes')
+    tf.train.get_or_create_global_step()  # after the choice: the checkpoint has no step
+    weights, biases = slim.get_model_variables(LOGITS_SCOPE)
+    assign = tf.group(weights.assign(result.weights), biases.assign(result.biases))
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      restore(sess)
+      sess.run(assign)
+      if not os.path.isdir(log_dir):
+        os.makedirs(log_dir)
+      return saver.save(sess, os.path.join(log_dir, 'model.ckpt'), global_step=0)
+
+
+def missing_training_variables(checkpoint, variables):
+  """The variables a head checkpoint lacks when only training state is missing, else None.
+
+  A checkpoint from save_checkpoint holds the model and the step; a training
+  graph adds optimizer slots and the like, which start from their initial values.
+  """
+  stored = dict(tf.train.list_variables(checkpoint))
+  if checkpoints.checkpoint_step(checkpoint) != 0:
+    return None
+  model_names = {v.op.name for v in slim.get_model_variables()}
+  missing = [v for v in variables if v.op.name not in stored]
+  if not missing or any(v.op.name in model_names for v in missing):
+    return None
+  return missing
+
+
+def complete_checkpoint(checkpoint, variables, session_config=None):
+  """Saves a head checkpoint again with every one of `variables` (the training graph's).
+
+  Those it lacks, optimizer slots and the like, keep their initial values, so
+  the Supervisor can resume from it like from any other step.
+  """
+  stored = {name for name, _ in tf.train.list_variables(checkpoint)}
+  present = [v for v in variables if v.op.name in stored]
+  with tf.Session(config=session_config) as sess:
+    sess.run(tf.variables_initializer(variables))
+    tf.train.Saver(present).restore(sess, checkpoint)
+    tf.train.Saver(variables).save(sess, checkpoint, write_meta_graph=False)
+  tf.logging.info('Fine-tuning starts from the head checkpoint %s.', checkpoint)
