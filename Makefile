@@ -4,6 +4,7 @@
 #   make test TF=2, make demo TF=2 - the same on TensorFlow 2.x (.venv-tf2, Python 3.10-3.12)
 #   make cluster-demo - the same training by 1 ps and 2 workers on loopback
 #   make bench-compare - train-step speed of TF 1.15 against TF 2.x configurations
+#   make bench-transfer - what the fast-transfer recipe costs here, on TF 1.15 and TF 2.x
 TF     ?= 1
 ifeq ($(TF),2)
 VENV   ?= .venv-tf2
@@ -34,7 +35,7 @@ PYTHON3X ?= $(shell \
       command -v "$$p"; break; fi; \
   done)
 
-.PHONY: venv test demo bench bench-compare reproduce clean cluster-demo bench-scale
+.PHONY: venv test demo bench bench-compare bench-transfer reproduce clean cluster-demo bench-scale
 
 venv: $(STAMP)
 
@@ -84,6 +85,13 @@ bench-compare:
 	$(MAKE) venv
 	$(MAKE) venv TF=2
 	.venv/bin/python benchmarks/bench_compare.py
+
+# One table a TensorFlow: cache pass, head phase, top step against a full step.
+bench-transfer:
+	$(MAKE) venv
+	$(MAKE) venv TF=2
+	.venv/bin/python benchmarks/bench_transfer.py
+	.venv-tf2/bin/python benchmarks/bench_transfer.py
 
 # 1 ps + 2 workers on loopback on the demo set, then the evaluation.
 cluster-demo: $(STAMP)

@@ -40,7 +40,8 @@ def head_run(records, source_checkpoint, tmp_path_factory):
   """The head alone (--num_epochs 0) on the two-colour set."""
   folder = tmp_path_factory.mktemp('head_run')
   log_dir, cache_dir = str(folder / 'log'), str(folder / 'bottlenecks')
-  train_flowers.train(head_args(records, source_checkpoint, log_dir, cache_dir, '--num_epochs', '0'))
+  train_flowers.train(head_args(records, source_checkpoint, log_dir, cache_dir,
+                                '--num_epochs', '0'))
   with open(os.path.join(log_dir, 'schedule.json')) as f:
     recorded = json.load(f)
   return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded,
@@ -176,7 +177,8 @@ def test_another_key_gets_a_cache_of_its_own_and_says_why(tmp_path, caplog):
                              lambda split: small_cache(1)['train'])
   caplog.set_level('INFO')
   bigger = key_of(str(tmp_path), size=IMAGE_SIZE + 8)
-  second = bottlenecks.cached(cache_dir, bigger, {'train': 6}, lambda split: small_cache(2)['train'])
+  second = bottlenecks.cached(cache_dir, bigger, {'train': 6},
+                              lambda split: small_cache(2)['train'])
   assert 'image size %d -> %d' % (IMAGE_SIZE, IMAGE_SIZE + 8) in caplog.text
   assert len(glob.glob(os.path.join(cache_dir, '*', bottlenecks.CACHE_FILENAME))) == 2
   again = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6}, None)
@@ -204,8 +206,9 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   assert len(calls) == 2 and 'is damaged' in caplog.text
   np.testing.assert_array_equal(rebuilt['train'][0], small_cache(2)['train'][0])
   # A second image count: the cache no longer fits and is rebuilt, never used.
-  assert bottlenecks.cached(cache_dir, key, {'train': 5}, lambda s: (
-      np.zeros((5, bottlenecks.VECTOR_SIZE), np.float32), np.zeros(5, np.int64)))['train'][1].shape == (5,)
+  fewer = bottlenecks.cached(cache_dir, key, {'train': 5}, lambda s: (
+      np.zeros((5, bottlenecks.VECTOR_SIZE), np.float32), np.zeros(5, np.int64)))
+  assert fewer['train'][1].shape == (5,)
   bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
   with open(path, 'rb') as f:
     good = f.read()
@@ -292,3 +295,12 @@ def test_bad_transfer_flags_get_one_error_line(records, tmp_path, capsys, extra,
     code = e.code
   assert_one_error(code, capsys.readouterr().err, *words)
   assert not os.path.exists(str(tmp_path / 'log'))
+
+
+def test_a_finished_head_phase_with_other_head_flags_is_refused(records, source_checkpoint,
+                                                                head_run):
+  args = train_args(records, head_run['log_dir'], '--imagenet_checkpoint_file', source_checkpoint,
+                    '--bottleneck_dir', head_run['cache_dir'], '--head_epochs', '9',
+                    '--num_epochs', '0', '--seed', '3')
+  with pytest.raises(UsageError, match='head_epochs 6 -> 9'):
+    train_flowers.train(args)

@@ -24,7 +24,7 @@ import os
 import numpy as np
 
 from tf_compat import slim, tf
-from transfer import checkpoints, files, model, progress
+from transfer import checkpoints, files, model, progress, runtime
 from transfer.errors import UsageError
 
 # The width of PreLogitsFlatten: the 1536 channels of Conv2d_7b_1x1, pooled.
@@ -159,24 +159,17 @@ def compute_vectors(input_fn, num_samples, num_classes, checkpoint, exclude_scop
                                   '--checkpoint_exclude_scopes')
     fetches = [end_points['PreLogitsFlatten'], labels]
     vectors, all_labels = [], []
-    with tf.Session(config=session_config) as sess:
-      sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+    with runtime.queue_session(session_config) as sess:
       restore(sess)
-      coord = tf.train.Coordinator()
-      threads = tf.train.start_queue_runners(sess, coord)
-      try:
-        with progress.ProgressBar(total=num_samples, label=label, unit='images') as bar:
-          while True:
-            try:
-              batch_vectors, batch_labels = sess.run(fetches)
-            except tf.errors.OutOfRangeError:
-              break  # the split was read once
-            vectors.append(batch_vectors)
-            all_labels.append(batch_labels)
-            bar.update(len(batch_labels))
-      finally:
-        coord.request_stop()
-        coord.join(threads, stop_grace_period_secs=10, ignore_live_threads=True)
+      with progress.ProgressBar(total=num_samples, label=label, unit='images') as bar:
+        while True:
+          try:
+            batch_vectors, batch_labels = sess.run(fetches)
+          except tf.errors.OutOfRangeError:
+            break  # the split was read once
+          vectors.append(batch_vectors)
+          all_labels.append(batch_labels)
+          bar.update(len(batch_labels))
   vectors, all_labels = np.concatenate(vectors), np.concatenate(all_labels)
   if len(all_labels) != num_samples:
     raise UsageError('read %d images where the shards hold %d: convert the photos again'
