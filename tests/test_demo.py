@@ -2,20 +2,30 @@
 # see the LICENSE file.
 """demo.py end to end on a tiny demo set: every stage runs and reports."""
 import os
+import re
 
 import demo
 
 
-def test_demo_runs_the_whole_path_offline(tmp_path, capsys, monkeypatch):
+def test_demo_shows_transfer_offline(tmp_path, capsys, monkeypatch):
   monkeypatch.chdir(tmp_path)  # no ./flower_photos, no checkpoint here
   code = demo.main(['--work_dir', 'run', '--demo_images_per_class', '6', '--validation_size',
-                    '10', '--image_size', '107', '--num_epochs', '1', '--batch_size', '4'])
+                    '10', '--image_size', '107', '--batch_size', '4',
+                    '--source_images_per_class', '6', '--source_epochs', '2',
+                    '--head_epochs', '3', '--fine_tune_epochs', '1'])
   out = capsys.readouterr().out
   assert code == 0
   assert 'drawing the embedded demo set' in out
-  assert 'absent, so this demo trains from scratch' in out
-  assert 'Final Streaming Accuracy: ' in out
+  assert 'a stand-in for ImageNet' in out
+  # The table: one row a run, each with its accuracy and wall time.
+  rows = re.findall(r'^(from scratch, \d+ epochs|head only, from cached bottlenecks|'
+                    r'head first, then from Mixed_7a) +([01]\.\d{3}) +(\d+) s$', out, re.M)
+  assert [name.split(',')[0] for name, _, _ in rows] == [
+      'from scratch', 'head only', 'head first']
+  assert all(0 <= float(acc) <= 1 and int(secs) > 0 for _, acc, secs in rows)
   for name in ('predictions.png', 'confusion_matrix.png'):
     assert os.path.isfile(os.path.join('run', 'log_eval', name))
+  # The fast recipe's model: the head at step 0, then one epoch of 20 images in batches of 4.
   assert any(f.startswith('model.ckpt-5.') for f in os.listdir(os.path.join('run', 'log')))
+  assert os.path.isfile(os.path.join('run', 'log_head', 'model.ckpt-0.index'))
   assert 'tensorboard --logdir run' in out

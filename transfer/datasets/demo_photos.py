@@ -154,15 +154,69 @@ def _draw_tulip(rng, draw, c, r):
             fill=tuple(int(v * 0.8) for v in colour), width=max(1, int(r / 30)))
 
 
+# The source set: other things on the same backgrounds, which stand in for
+# ImageNet when the demo has no checkpoint to transfer from.
+SOURCE_CLASSES = ('balls', 'boxes', 'kites', 'rings', 'stars')
+
+
+def _draw_ball(rng, draw, c, r):
+  colour = _jitter(rng, [(220, 60, 50), (60, 90, 210), (240, 220, 60)][rng.randint(3)], 20)
+  for k in range(6):  # shaded from the rim to a highlight off the centre
+    radius, shift = r * (1 - k / 7.0), r * 0.06 * k
+    fill = tuple(int(min(255, v * (0.7 + 0.08 * k))) for v in colour)
+    draw.ellipse([c[0] - shift - radius, c[1] - shift - radius, c[0] - shift + radius,
+                  c[1] - shift + radius], fill=fill)
+
+
+def _draw_box(rng, draw, c, r):
+  colour = _jitter(rng, (170, 120, 70), 25)
+  w, h, d = r * rng.uniform(0.5, 0.8), r * rng.uniform(0.4, 0.7), r * 0.3
+  front = [(c[0] - w, c[1] - h + d), (c[0] + w - d, c[1] - h + d), (c[0] + w - d, c[1] + h),
+           (c[0] - w, c[1] + h)]
+  draw.polygon(front, fill=colour, outline=(60, 40, 20))
+  draw.polygon([(c[0] - w, c[1] - h + d), (c[0] - w + d, c[1] - h), (c[0] + w, c[1] - h),
+                (c[0] + w - d, c[1] - h + d)], fill=tuple(int(v * 1.15) % 256 for v in colour))
+  draw.polygon([(c[0] + w - d, c[1] - h + d), (c[0] + w, c[1] - h), (c[0] + w, c[1] + h - d),
+                (c[0] + w - d, c[1] + h)], fill=tuple(int(v * 0.7) for v in colour))
+
+
+def _draw_kite(rng, draw, c, r):
+  colours = [_jitter(rng, v, 25) for v in ((230, 40, 40), (40, 160, 220))]
+  top, bottom, side = (c[0], c[1] - r), (c[0], c[1] + r * 0.9), r * rng.uniform(0.45, 0.65)
+  middle = c[1] - r * 0.3
+  for k, edge in enumerate((-side, side)):
+    draw.polygon([top, (c[0] + edge, middle), bottom], fill=colours[k])
+  draw.line([bottom, (c[0] + rng.uniform(-0.4, 0.4) * r, c[1] + r * 1.4)], fill=(40, 40, 40),
+            width=max(1, int(r / 25)))
+
+
+def _draw_ring(rng, draw, c, r):
+  width = max(2, int(r * rng.uniform(0.12, 0.25)))
+  draw.ellipse([c[0] - r * 0.9, c[1] - r * 0.9, c[0] + r * 0.9, c[1] + r * 0.9],
+               outline=_jitter(rng, (200, 200, 210), 30), width=width)
+
+
+def _draw_star(rng, draw, c, r):
+  points = rng.randint(5, 8)
+  outline = []
+  for k in range(2 * points):
+    radius = r * (0.95 if k % 2 == 0 else 0.42)
+    angle = math.pi * k / points - math.pi / 2
+    outline.append((c[0] + radius * math.cos(angle), c[1] + radius * math.sin(angle)))
+  draw.polygon(outline, fill=_jitter(rng, (250, 200, 40), 20), outline=(170, 120, 10))
+
+
 _DEMO_DRAWERS = {'daisy': _draw_daisy, 'dandelion': _draw_dandelion, 'roses': _draw_rose,
-                 'sunflowers': _draw_sunflower, 'tulips': _draw_tulip}
+                 'sunflowers': _draw_sunflower, 'tulips': _draw_tulip, 'balls': _draw_ball,
+                 'boxes': _draw_box, 'kites': _draw_kite, 'rings': _draw_ring,
+                 'stars': _draw_star}
 
 
 def draw_demo_photo(class_name, rng, image_size=DEMO_IMAGE_SIZE):
   """Draws one flower-like photo of a demo class.
 
   Args:
-    class_name: one of FLOWERS_CLASSES.
+    class_name: one of FLOWERS_CLASSES or SOURCE_CLASSES.
     rng: a numpy RandomState; all randomness comes from it.
     image_size: (smallest, largest) side in pixels; each side is drawn from it.
 
@@ -188,7 +242,7 @@ def draw_demo_photo(class_name, rng, image_size=DEMO_IMAGE_SIZE):
   return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
-def _check_demo_folder(output_dir):
+def _check_demo_folder(output_dir, classes):
   """Refuses a folder holding anything but earlier demo photos: they would be mixed in."""
   if not os.path.isdir(output_dir):
     return
@@ -196,7 +250,7 @@ def _check_demo_folder(output_dir):
     path = os.path.join(output_dir, name)
     if name.startswith('.'):
       continue
-    others = ([path] if name not in FLOWERS_CLASSES or not os.path.isdir(path) else
+    others = ([path] if name not in classes or not os.path.isdir(path) else
               [os.path.join(path, f) for f in sorted(os.listdir(path))
                if not f.startswith(('demo_', '.'))])
     if others:
@@ -205,7 +259,7 @@ def _check_demo_folder(output_dir):
 
 
 def make_demo_photos(output_dir, images_per_class=DEMO_IMAGES_PER_CLASS,
-                     image_size=DEMO_IMAGE_SIZE, seed=0):
+                     image_size=DEMO_IMAGE_SIZE, seed=0, classes=FLOWERS_CLASSES):
   """Writes the embedded demo set: a small flowers-like folder, one sub-folder a class.
 
   Deterministic: the same arguments give byte-identical files. Each image has
@@ -217,6 +271,7 @@ def make_demo_photos(output_dir, images_per_class=DEMO_IMAGES_PER_CLASS,
     images_per_class: JPEGs drawn per class.
     image_size: (smallest, largest) side in pixels.
     seed: the base seed.
+    classes: the classes drawn: the flowers, or SOURCE_CLASSES for the source set.
 
   Returns:
     output_dir.
@@ -224,8 +279,8 @@ def make_demo_photos(output_dir, images_per_class=DEMO_IMAGES_PER_CLASS,
   Raises:
     DatasetError: output_dir holds files other than demo photos.
   """
-  _check_demo_folder(output_dir)
-  for class_id, name in enumerate(FLOWERS_CLASSES):
+  _check_demo_folder(output_dir, classes)
+  for class_id, name in enumerate(classes):
     folder = os.path.join(output_dir, name)
     os.makedirs(folder, exist_ok=True)
     for stale in glob.glob(os.path.join(glob.escape(folder), 'demo_*.jpg')):
