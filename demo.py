@@ -50,7 +50,7 @@ fine_tune_from = 'Mixed_7a'
 fine_tune_learning_rate = 0.00005
 # The stand-in source model without the checkpoint: other drawn classes, from scratch.
 source_images_per_class = 50
-source_epochs = 5
+source_epochs = 4
 # Where `create_tfrecord.py --download_flowers` (default or README) leaves the photos.
 REAL_PHOTO_DIRS = ('flower_photos', os.path.join('data', 'flower_photos'))
 

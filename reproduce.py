@@ -1,8 +1,10 @@
 """Reproduces the seed's comparison from nothing: `make reproduce`.
 
 Fetches the flowers photos and the 2016 ImageNet checkpoint, converts the
-photos to TFRecords, fine-tunes with the seed's settings, evaluates the result
-and both baselines, and prints the validation accuracy of each:
+photos to TFRecords, fine-tunes with the seed's settings and with the fast
+recipe (the head on cached bottlenecks, alone and then with the top from
+Mixed_7a), evaluates them and both baselines, and prints the validation
+accuracy and wall time of each:
 
     python reproduce.py                       # everything in ./reproduce
     python reproduce.py --work_dir /big/disk  # elsewhere
@@ -17,11 +19,12 @@ import glob
 import json
 import os
 import sys
+import time
 
 import eval_flowers
 import train_flowers
 from tf_compat import tf
-from transfer import checkpoints, cli, downloads, files, flags
+from transfer import checkpoints, cli, downloads, files, flags, progress
 from transfer.datasets import convert, flowers
 from transfer.datasets.records import SPLITS
 from transfer.errors import ArchiveError, DownloadError, UsageError
@@ -38,15 +41,22 @@ validation_size = convert.VALIDATION_SIZE
 num_shards = convert.NUM_SHARDS
 eval_batch_size = eval_flowers.batch_size
 eval_num_epochs = eval_flowers.num_epochs
+# The fast recipe's rows: head epochs on cached bottlenecks, then top epochs.
+head_epochs = train_flowers.num_epochs
+fine_tune_epochs = 2
+fine_tune_from = 'Mixed_7a'
 
 CHECKPOINT_NAME = 'inception_resnet_v2_2016_08_30.ckpt'
 RESULTS = 'results.json'
-# (key, row title, eval_flowers flags).
+# (key, row title, eval_flowers flags); the trained rows evaluate their own log.
 EVALUATIONS = (
     ('fine_tuned', 'fine-tuned from ImageNet', []),
+    ('head_only', 'head only, from cached bottlenecks', []),
+    ('fast', 'head first, then the top from Mixed_7a', []),
     ('clean', 'clean model (no restored weights)', ['--clean_baseline']),
     ('imagenet', 'ImageNet weights, untrained heads', ['--imagenet_baseline']),
 )
+TRAINED = ('fine_tuned', 'head_only', 'fast')
 
 
 class Paths(object):
@@ -59,7 +69,12 @@ class Paths(object):
     self.data = os.path.join(root, 'data')
     self.checkpoint = os.path.join(root, CHECKPOINT_NAME)
     self.log = os.path.join(root, 'log')
+    self.bottlenecks = os.path.join(root, 'bottlenecks')
     self.results = os.path.join(root, RESULTS)
+
+  def train_log(self, key):
+    """The log of a trained row; the seed's fine-tuning keeps ./log."""
+    return self.log if key == 'fine_tuned' else os.path.join(self.root, 'log_%s' % key)
 
   def log_eval(self, key):
     return os.path.join(self.root, 'log_eval_%s' % key)
@@ -113,13 +128,37 @@ def prepare_checkpoint(paths, args):
     raise offline_hint(e)
 
 
-def fine_tune(paths, args):
-  """Trains with the seed's settings; resumes from the last checkpoint in the log."""
-  train_flowers.train(train_flowers.build_parser().parse_args(
-      ['--dataset_dir', paths.data, '--log_dir', paths.log, '--imagenet_checkpoint_file',
-       paths.checkpoint, '--image_size', str(args.image_size), '--num_epochs',
-       str(args.num_epochs), '--batch_size', str(args.batch_size)]))
-  return tf.train.latest_checkpoint(paths.log)
+def training_flags(paths, args, key):
+  """train_flowers' flags for a trained row: the seed's recipe, or the fast one."""
+  argv = ['--dataset_dir', paths.data, '--log_dir', paths.train_log(key),
+          '--imagenet_checkpoint_file', paths.checkpoint, '--image_size', str(args.image_size),
+          '--batch_size', str(args.batch_size)]
+  if key == 'fine_tuned':
+    return argv + ['--num_epochs', str(args.num_epochs)]
+  argv += ['--head_epochs', str(args.head_epochs), '--bottleneck_dir', paths.bottlenecks]
+  if key == 'head_only':
+    return argv + ['--num_epochs', '0']
+  return argv + ['--num_epochs', str(args.fine_tune_epochs), '--fine_tune_from',
+                 args.fine_tune_from]
+
+
+def train_all(paths, args):
+  """Trains every trained row, each resuming from its last checkpoint.
+
+  Returns:
+    {key: (latest checkpoint, seconds of training summed over the runs)}.
+  """
+  results, trained = load_results(paths.results), {}
+  for key in TRAINED:
+    print('Training: %s' % dict((k, t) for k, t, _ in EVALUATIONS)[key])
+    start = time.time()
+    train_flowers.train(train_flowers.build_parser().parse_args(
+        training_flags(paths, args, key)))
+    seconds = results.get('train_seconds', {}).get(key, 0.0) + time.time() - start
+    results.setdefault('train_seconds', {})[key] = seconds
+    files.write_atomically(paths.results, json.dumps(results, indent=1).encode('utf-8'))
+    trained[key] = (tf.train.latest_checkpoint(paths.train_log(key)), seconds)
+  return trained
 
 
 def load_results(path):
@@ -129,57 +168,64 @@ def load_results(path):
     return json.load(f)
 
 
-def evaluate_all(paths, args, fine_tuned):
-  """Evaluates the three models, reusing results saved by an earlier run.
+def evaluate_all(paths, args, trained):
+  """Evaluates the five models, reusing results saved by an earlier run.
 
   Returns:
-    {key: validation accuracy}.
+    {key: (validation accuracy, wall time: training plus evaluation)}.
   """
   results = load_results(paths.results)
   for key, title, flags in EVALUATIONS:
-    # The fine-tuned result belongs to one checkpoint; a longer training redoes it.
-    source = fine_tuned if key == 'fine_tuned' else paths.checkpoint
+    # A trained result belongs to one checkpoint; a longer training redoes it.
+    source = trained[key][0] if key in trained else paths.checkpoint
     done = results.get(key)
     if done and done['checkpoint'] == source and done['image_size'] == args.image_size:
       print('%s: %.4f (from %s)' % (title, done['accuracy'], paths.results))
       continue
     print('Evaluating: %s' % title)
+    start = time.time()
+    checkpoint = trained[key if key in trained else 'fine_tuned'][0]  # unused by baselines
     result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-        ['--dataset_dir', paths.data, '--log_dir', paths.log, '--log_eval',
-         paths.log_eval(key), '--checkpoint_file', fine_tuned, '--imagenet_checkpoint_file',
-         paths.checkpoint, '--image_size', str(args.image_size), '--batch_size',
-         str(args.eval_batch_size), '--num_epochs', str(args.eval_num_epochs)] + flags))
+        ['--dataset_dir', paths.data, '--log_dir', paths.log, '--log_eval', paths.log_eval(key),
+         '--checkpoint_file', checkpoint, '--imagenet_checkpoint_file', paths.checkpoint,
+         '--image_size',
+         str(args.image_size), '--batch_size', str(args.eval_batch_size), '--num_epochs',
+         str(args.eval_num_epochs)] + flags))
     results[key] = {'accuracy': result['accuracy'], 'checkpoint': source,
-                    'image_size': args.image_size}
+                    'image_size': args.image_size, 'eval_seconds': time.time() - start}
     files.write_atomically(paths.results, json.dumps(results, indent=1).encode('utf-8'))
-  return {key: results[key]['accuracy'] for key, _, _ in EVALUATIONS}
+  return {key: (results[key]['accuracy'], results[key].get('eval_seconds', 0.0) +
+                (trained[key][1] if key in trained else 0.0)) for key, _, _ in EVALUATIONS}
 
 
-def comparison_table(accuracies):
-  """The seed's comparison, one model a row."""
+def comparison_table(rows):
+  """The seed's comparison and the fast rows, one model a row, with its wall time."""
   width = max(len(title) for _, title, _ in EVALUATIONS)
-  lines = ['%-*s  validation accuracy' % (width, 'model')]
+  lines = ['%-*s  validation accuracy  wall time' % (width, 'model')]
   for key, title, _ in EVALUATIONS:
-    lines.append('%-*s  %.4f' % (width, title, accuracies[key]))
+    accuracy, seconds = rows[key]
+    lines.append('%-*s  %19.4f  %s' % (width, title, accuracy,
+                                        progress.format_duration(seconds)))
   return '\n'.join(lines)
 
 
 def reproduce(args):
-  """Runs every stage; returns {key: validation accuracy}."""
+  """Runs every stage; returns {key: (validation accuracy, wall time)}."""
   paths = Paths(args.work_dir)
   os.makedirs(paths.root, exist_ok=True)
   stage(1, 'flowers photos -> TFRecords in %s' % paths.data)
   prepare_data(paths, args)
   stage(2, 'ImageNet checkpoint %s' % paths.checkpoint)
   prepare_checkpoint(paths, args)
-  stage(3, 'fine-tuning into %s (resumes from its last checkpoint)' % paths.log)
-  fine_tuned = fine_tune(paths, args)
-  stage(4, 'evaluating the fine-tuned model and both baselines')
-  accuracies = evaluate_all(paths, args, fine_tuned)
+  stage(3, "training the seed's recipe into %s and the fast one beside it (each resumes "
+        "from its last checkpoint)" % paths.log)
+  trained = train_all(paths, args)
+  stage(4, 'evaluating the trained models and both baselines')
+  rows = evaluate_all(paths, args, trained)
   stage(5, 'comparison')
-  print(comparison_table(accuracies))
+  print(comparison_table(rows))
   sys.stdout.flush()
-  return accuracies
+  return rows
 
 
 def run(args):
@@ -200,6 +246,9 @@ def build_parser():
   p.add_argument('--num_shards', type=flags.positive_int, default=num_shards)
   p.add_argument('--eval_batch_size', type=flags.positive_int, default=eval_batch_size)
   p.add_argument('--eval_num_epochs', type=flags.positive_int, default=eval_num_epochs)
+  p.add_argument('--head_epochs', type=flags.positive_int, default=head_epochs)
+  p.add_argument('--fine_tune_epochs', type=flags.positive_int, default=fine_tune_epochs)
+  p.add_argument('--fine_tune_from', default=fine_tune_from)
   return p
 
 

@@ -304,3 +304,21 @@ def test_a_finished_head_phase_with_other_head_flags_is_refused(records, source_
                     '--num_epochs', '0', '--seed', '3')
   with pytest.raises(UsageError, match='head_epochs 6 -> 9'):
     train_flowers.train(args)
+
+
+def test_ctrl_c_in_the_head_phase_leaves_no_checkpoint_and_the_rerun_finishes_it(
+    records, source_checkpoint, head_run, tmp_path, monkeypatch, capsys):
+  log_dir = str(tmp_path / 'log')
+  argv = ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
+          '--imagenet_checkpoint_file', source_checkpoint, '--bottleneck_dir',
+          head_run['cache_dir'], '--num_epochs', '0'] + list(HEAD_FLAGS)
+  real = head.train_head
+
+  def interrupted(*unused):
+    raise KeyboardInterrupt()
+  monkeypatch.setattr(head, 'train_head', interrupted)
+  assert train_flowers.main(argv) == 130
+  assert tf.train.latest_checkpoint(log_dir) is None
+  monkeypatch.setattr(head, 'train_head', real)
+  assert train_flowers.main(argv) == 0
+  assert tf.train.latest_checkpoint(log_dir).endswith('model.ckpt-0')

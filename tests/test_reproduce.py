@@ -10,7 +10,7 @@ from tiny_data import IMAGE_SIZE
 
 QUICK = ['--image_size', str(IMAGE_SIZE), '--num_epochs', '1', '--batch_size', '2',
          '--validation_size', '2', '--num_shards', '1', '--eval_batch_size', '2',
-         '--eval_num_epochs', '1']
+         '--eval_num_epochs', '1', '--head_epochs', '2', '--fine_tune_epochs', '1']
 
 
 def dead_urls():
@@ -20,10 +20,15 @@ def dead_urls():
 
 
 def table_rows(out):
-  """{row title: accuracy} of the comparison table printed last."""
+  """{row title: (accuracy, wall time)} of the comparison table printed last."""
   lines = out[out.index('== 5/5'):].splitlines()[1:]
-  assert lines[0].split() == ['model', 'validation', 'accuracy']
-  return {line.rsplit(None, 1)[0]: float(line.rsplit(None, 1)[1]) for line in lines[1:]}
+  assert lines[0].split() == ['model', 'validation', 'accuracy', 'wall', 'time']
+  rows = {}
+  for line in lines[1:]:
+    title, accuracy, wall_time = line.rsplit(None, 2)
+    minutes, seconds = wall_time.split(':')
+    rows[title] = (float(accuracy), 60 * int(minutes) + int(seconds))
+  return rows
 
 
 def test_reproduce_runs_every_stage_then_resumes(spec_checkpoint, tmp_path, capsys):
@@ -39,22 +44,28 @@ def test_reproduce_runs_every_stage_then_resumes(spec_checkpoint, tmp_path, caps
   assert code == 0
   rows = table_rows(out)
   assert sorted(rows) == sorted(title for _, title, _ in reproduce.EVALUATIONS)
-  for accuracy in rows.values():
+  for accuracy, _ in rows.values():
     assert accuracy in (0.0, 0.5, 1.0)  # two validation images, one epoch
+  # Every row has its time; the trained ones include their training.
+  assert all(rows[t][1] > 0 for _, t, _ in reproduce.EVALUATIONS if not t.startswith('clean'))
   with open(str(tmp_path / 'work' / 'results.json')) as f:
     saved = json.load(f)
+  trained_for = saved.pop('train_seconds')
+  assert sorted(trained_for) == sorted(reproduce.TRAINED)
   assert {k: v['accuracy'] for k, v in saved.items()} == {
-      key: rows[title] for key, title, _ in reproduce.EVALUATIONS}
+      key: rows[title][0] for key, title, _ in reproduce.EVALUATIONS}
   assert saved['fine_tuned']['checkpoint'].endswith('model.ckpt-2')  # 4 images, batch 2
+  assert saved['head_only']['checkpoint'].endswith('log_head_only/model.ckpt-0')
+  assert saved['fast']['checkpoint'].endswith('log_fast/model.ckpt-2')
   assert os.path.isfile(str(tmp_path / 'work' / 'log_eval_clean' / 'confusion_matrix.png'))
 
   # Again, with nothing to download from: every stage finds its output.
   assert reproduce.main(argv + dead_urls()) == 0
   again = capsys.readouterr().out
   assert 'TFRecords already in' in again and 'ImageNet checkpoint already at' in again
-  assert again.count('(from %s)' % (tmp_path / 'work' / 'results.json')) == 3
-  assert table_rows(again)['clean model (no restored weights)'] == rows[
-      'clean model (no restored weights)']
+  assert again.count('(from %s)' % (tmp_path / 'work' / 'results.json')) == 5
+  assert table_rows(again)['clean model (no restored weights)'][0] == rows[
+      'clean model (no restored weights)'][0]
 
 
 def test_offline_says_what_to_fetch_in_one_line(tmp_path, capsys):
