@@ -322,3 +322,29 @@ def test_ctrl_c_in_the_head_phase_leaves_no_checkpoint_and_the_rerun_finishes_it
   monkeypatch.setattr(head, 'train_head', real)
   assert train_flowers.main(argv) == 0
   assert tf.train.latest_checkpoint(log_dir).endswith('model.ckpt-0')
+
+
+def test_a_cluster_chief_completes_the_head_checkpoint_of_its_ps_placed_graph(records, head_run,
+                                                                              tmp_path):
+  # The chief's training graph puts its variables on /job:ps; the head checkpoint lacks the
+  # optimizer slots, which are added from a local copy of the graph.
+  folder = str(tmp_path / 'log')
+  os.makedirs(folder)
+  for path in glob.glob(head_run['checkpoint'] + '.*'):
+    with open(path, 'rb') as src:
+      files.write_atomically(os.path.join(folder, os.path.basename(path)), src.read())
+  checkpoint = os.path.join(folder, os.path.basename(head_run['checkpoint']))
+  args = train_args(records, folder, '--fine_tune_from', 'Conv2d_7b_1x1')
+  dataset = train_flowers.get_split('train', records)
+  with tf.Graph().as_default(), tf.device(tf.train.replica_device_setter(ps_tasks=1)):
+    train_flowers.build_training_graph(args, dataset, DeploymentConfig())
+    assert tf.global_variables()[0].device.startswith('/job:ps')
+    missing = head.missing_training_variables(checkpoint, tf.global_variables())
+    assert missing and all('Adam' in v.op.name or 'power' in v.op.name for v in missing)
+    head.complete_checkpoint(checkpoint, tf.global_variables())
+    assert not head.missing_training_variables(checkpoint, tf.global_variables())
+  before = tf.train.load_checkpoint(head_run['checkpoint'])
+  after = tf.train.load_checkpoint(checkpoint)
+  weights = head.LOGITS_SCOPE + '/weights'
+  assert np.array_equal(before.get_tensor(weights), after.get_tensor(weights))
+  assert np.all(after.get_tensor(weights + '/Adam') == 0)

@@ -157,16 +157,22 @@ def missing_training_variables(checkpoint, variables):
   return missing
 
 
-def complete_checkpoint(checkpoint, variables, session_config=None):
+def complete_checkpoint(checkpoint, variables):
   """Saves a head checkpoint again with every one of `variables` (the training graph's).
 
   Those it lacks, optimizer slots and the like, keep their initial values, so
-  the Supervisor can resume from it like from any other step.
+  the Supervisor can resume from it like from any other step. The work runs
+  on a copy of the default graph without its devices: a cluster chief's
+  variables live on ps tasks, which a local session cannot reach.
   """
   stored = {name for name, _ in tf.train.list_variables(checkpoint)}
-  present = [v for v in variables if v.op.name in stored]
-  with tf.Session(config=session_config) as sess:
-    sess.run(tf.variables_initializer(variables))
-    tf.train.Saver(present).restore(sess, checkpoint)
-    tf.train.Saver(variables).save(sess, checkpoint, write_meta_graph=False)
+  names = {v.op.name for v in variables}
+  meta_graph = tf.train.export_meta_graph(clear_devices=True)
+  with tf.Graph().as_default():
+    tf.train.import_meta_graph(meta_graph, clear_devices=True)
+    copies = [v for v in tf.global_variables() if v.op.name in names]
+    with tf.Session() as sess:
+      sess.run(tf.variables_initializer(copies))
+      tf.train.Saver([v for v in copies if v.op.name in stored]).restore(sess, checkpoint)
+      tf.train.Saver(copies).save(sess, checkpoint, write_meta_graph=False)
   tf.logging.info('Fine-tuning starts from the head checkpoint %s.', checkpoint)
