@@ -330,7 +330,8 @@ def test_a_cluster_chief_completes_the_head_checkpoint_of_its_ps_placed_graph(re
   # optimizer slots, which are added from a local copy of the graph.
   folder = str(tmp_path / 'log')
   os.makedirs(folder)
-  for path in glob.glob(head_run['checkpoint'] + '.*'):
+  for path in glob.glob(head_run['checkpoint'] + '.*') + [
+      os.path.join(head_run['log_dir'], 'schedule.json')]:
     with open(path, 'rb') as src:
       files.write_atomically(os.path.join(folder, os.path.basename(path)), src.read())
   checkpoint = os.path.join(folder, os.path.basename(head_run['checkpoint']))

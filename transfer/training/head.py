@@ -18,6 +18,7 @@ import numpy as np
 from inception_resnet_v2 import inception_resnet_v2_arg_scope
 from tf_compat import slim, tf
 from transfer import bottlenecks, checkpoints, model
+from transfer.training import schedule
 
 # The network's dropout before its Logits layer.
 DROPOUT_KEEP_PROB = 0.8
@@ -141,14 +142,22 @@ def save_checkpoint(log_dir, result, num_classes, image_size, checkpoint, exclud
       return saver.save(sess, os.path.join(log_dir, 'model.ckpt'), global_step=0)
 
 
+def is_head_checkpoint(checkpoint):
+  """Whether `checkpoint` is the one the head phase wrote, as its schedule.json records."""
+  recorded = schedule.load_schedule(os.path.dirname(checkpoint)) or {}
+  return (recorded.get('head_checkpoint') == os.path.basename(checkpoint) and
+          checkpoints.checkpoint_step(checkpoint) == 0)
+
+
 def missing_training_variables(checkpoint, variables):
   """The variables a head checkpoint lacks when only training state is missing, else None.
 
   A checkpoint from save_checkpoint holds the model and the step; a training
   graph adds optimizer slots and the like, which start from their initial values.
+  Any other checkpoint lacking them is another run's, and gets None.
   """
   stored = dict(tf.train.list_variables(checkpoint))
-  if checkpoints.checkpoint_step(checkpoint) != 0:
+  if not is_head_checkpoint(checkpoint):
     return None
   model_names = {v.op.name for v in slim.get_model_variables()}
   missing = [v for v in variables if v.op.name not in stored]

@@ -94,6 +94,15 @@ def check_schedule(log_dir, schedule, resuming, allow_changed, head_only=False):
                     old.get('num_epochs'), schedule['num_epochs'])
 
 
+def load_schedule(log_dir):
+  """The schedule stored in log_dir, or None when there is none or it is not valid JSON."""
+  try:
+    with open(schedule_path(log_dir)) as f:
+      return json.load(f)
+  except (IOError, OSError, ValueError):
+    return None
+
+
 def save_schedule(log_dir, schedule):
   """Writes schedule.json into log_dir (created when missing), all or nothing."""
   if not os.path.isdir(log_dir):

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 from tf_compat import tf
 from transfer import checkpoints
 from transfer.errors import UsageError
-from transfer.training import schedule
+from transfer.training import head, schedule
 
 
 def check_start(args, config, num_samples):
@@ -39,8 +39,7 @@ def check_start(args, config, num_samples):
   if config.is_chief:
     schedule.check_schedule(args.log_dir, run_schedule, bool(resume_from),
                             args.allow_changed_schedule,
-                            head_only=bool(resume_from) and
-                            checkpoints.checkpoint_step(resume_from) == 0)
+                            head_only=bool(resume_from) and head.is_head_checkpoint(resume_from))
   return resume_from, run_schedule
 
 
