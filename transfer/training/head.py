@@ -156,9 +156,9 @@ def missing_training_variables(checkpoint, variables):
   graph adds optimizer slots and the like, which start from their initial values.
   Any other checkpoint lacking them is another run's, and gets None.
   """
-  stored = dict(tf.train.list_variables(checkpoint))
   if not is_head_checkpoint(checkpoint):
     return None
+  stored = dict(tf.train.list_variables(checkpoint))
   model_names = {v.op.name for v in slim.get_model_variables()}
   missing = [v for v in variables if v.op.name not in stored]
   if not missing or any(v.op.name in model_names for v in missing):
