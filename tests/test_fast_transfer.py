@@ -267,6 +267,12 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
            and not np.array_equal(before.get_tensor(n), after.get_tensor(n))]
   assert any(n.startswith('InceptionResnetV2/Mixed_7a/') for n in moved)
   assert any(n.startswith(head.LOGITS_SCOPE) for n in moved)
+  # schedule.json records both phases: the head's results, then the layers fine-tuned.
+  with open(os.path.join(top_run['log_dir'], 'schedule.json')) as f:
+    recorded = json.load(f)
+  assert recorded['fine_tune_from'] == 'Mixed_7a' and recorded['num_epochs'] == 1
+  for key in ('head_checkpoint', 'head_validation_accuracy', 'head_epochs'):
+    assert recorded[key] == head_run['schedule'][key], key
 
   # A rerun of the same command with a second epoch never redoes the head phase.
   def no_head_phase(*unused):

@@ -60,7 +60,8 @@ def run(args, splits, input_fn, session_config, run_schedule):
     input_fn: f(dataset) -> (images, labels), reading it once, in order, with
       evaluation preprocessing at --image_size.
     session_config: a tf.ConfigProto for the cache pass.
-    run_schedule: this run's schedule; written with the head's results.
+    run_schedule: this run's schedule; the head's results are added to it, then it is
+      written.
 
   Returns:
     The checkpoint written in log_dir, at global step 0.
@@ -84,8 +85,9 @@ def run(args, splits, input_fn, session_config, run_schedule):
                               args.imagenet_checkpoint_file, exclude, args.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
                   result.validation_accuracy, path)
-  schedule.save_schedule(args.log_dir, dict(
-      run_schedule, head_checkpoint=os.path.basename(path),
-      head_train_accuracy=result.train_accuracy,
-      head_validation_accuracy=result.validation_accuracy))
+  # In place: the fine-tuning phase saves this schedule again and keeps the head's record.
+  run_schedule.update(head_checkpoint=os.path.basename(path),
+                      head_train_accuracy=result.train_accuracy,
+                      head_validation_accuracy=result.validation_accuracy)
+  schedule.save_schedule(args.log_dir, run_schedule)
   return path

@@ -47,6 +47,10 @@ def schedule_of(args, train_images, config):
   return schedule
 
 
+# What the head phase adds to the schedule; a resumed run keeps it.
+HEAD_RESULTS = ('head_checkpoint', 'head_train_accuracy', 'head_validation_accuracy')
+
+
 def schedule_changes(old, new, keys=SCHEDULE_KEYS):
   """['batch_size 8 -> 4', ...] for the schedule keys that differ."""
   return ['%s %s -> %s' % (key, old[key], new[key]) for key in keys
@@ -92,6 +96,12 @@ def check_schedule(log_dir, schedule, resuming, allow_changed, head_only=False):
   if old.get('num_epochs') != schedule['num_epochs']:
     tf.logging.info('num_epochs %s -> %s: the same schedule, only the last step moves.',
                     old.get('num_epochs'), schedule['num_epochs'])
+
+
+def keep_head_results(log_dir, schedule):
+  """Copies into `schedule` the head phase's results stored in log_dir, if any."""
+  old = load_schedule(log_dir) or {}
+  schedule.update((key, old[key]) for key in HEAD_RESULTS if key in old)
 
 
 def load_schedule(log_dir):

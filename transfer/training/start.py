@@ -40,6 +40,8 @@ def check_start(args, config, num_samples):
     schedule.check_schedule(args.log_dir, run_schedule, bool(resume_from),
                             args.allow_changed_schedule,
                             head_only=bool(resume_from) and head.is_head_checkpoint(resume_from))
+    if resume_from:
+      schedule.keep_head_results(args.log_dir, run_schedule)
   return resume_from, run_schedule
 
 
