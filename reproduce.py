@@ -28,6 +28,7 @@ from transfer import checkpoints, cli, downloads, files, flags, progress
 from transfer.datasets import convert, flowers
 from transfer.datasets.records import SPLITS
 from transfer.errors import ArchiveError, DownloadError, UsageError
+from transfer.training import schedule
 
 # ================ REPRODUCTION INFORMATION ================
 work_dir = './reproduce'
@@ -73,8 +74,11 @@ class Paths(object):
     self.results = os.path.join(root, RESULTS)
 
   def train_log(self, key):
-    """The log of a trained row; the seed's fine-tuning keeps ./log."""
-    return self.log if key == 'fine_tuned' else os.path.join(self.root, 'log_%s' % key)
+    """The log of a trained row; the seed's fine-tuning keeps ./log.
+
+    The fast rows share one: the head-only run is the fast recipe's first phase.
+    """
+    return self.log if key == 'fine_tuned' else os.path.join(self.root, 'log_fast')
 
   def log_eval(self, key):
     return os.path.join(self.root, 'log_eval_%s' % key)
@@ -157,8 +161,17 @@ def train_all(paths, args):
     seconds = results.get('train_seconds', {}).get(key, 0.0) + time.time() - start
     results.setdefault('train_seconds', {})[key] = seconds
     files.write_atomically(paths.results, json.dumps(results, indent=1).encode('utf-8'))
-    trained[key] = (tf.train.latest_checkpoint(paths.train_log(key)), seconds)
+    trained[key] = (trained_checkpoint(paths.train_log(key), key), seconds)
+  # The fast row's time includes its first phase, the head-only row's run.
+  trained['fast'] = (trained['fast'][0], trained['fast'][1] + trained['head_only'][1])
   return trained
+
+
+def trained_checkpoint(log_dir, key):
+  """The checkpoint a trained row evaluates: the head phase's for head_only, else the latest."""
+  if key == 'head_only':
+    return os.path.join(log_dir, schedule.load_schedule(log_dir)['head_checkpoint'])
+  return tf.train.latest_checkpoint(log_dir)
 
 
 def load_results(path):

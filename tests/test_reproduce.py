@@ -55,7 +55,7 @@ def test_reproduce_runs_every_stage_then_resumes(spec_checkpoint, tmp_path, caps
   assert {k: v['accuracy'] for k, v in saved.items()} == {
       key: rows[title][0] for key, title, _ in reproduce.EVALUATIONS}
   assert saved['fine_tuned']['checkpoint'].endswith('model.ckpt-2')  # 4 images, batch 2
-  assert saved['head_only']['checkpoint'].endswith('log_head_only/model.ckpt-0')
+  assert saved['head_only']['checkpoint'].endswith('log_fast/model.ckpt-0')  # its phase 1
   assert saved['fast']['checkpoint'].endswith('log_fast/model.ckpt-2')
   assert os.path.isfile(str(tmp_path / 'work' / 'log_eval_clean' / 'confusion_matrix.png'))
 
