@@ -162,8 +162,8 @@ def evaluate(args):
         g['checkpoint'], g['variables_to_restore'],
         'evaluate with the --image_size, --dataset_dir and labels it was trained with')
     tf.gfile.MakeDirs(args.log_eval)
-    sv = tf.train.Supervisor(logdir=args.log_eval, summary_op=None, saver=None,
-                             init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS)
+    sv = runtime.Supervisor(logdir=args.log_eval, summary_op=None, saver=None,
+                            init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS)
     with sv.managed_session(config=config) as sess:
       confusion, last = eval_loop(sess, sv, g, args)
       result = report(sess, g, confusion, last, args)

@@ -357,9 +357,9 @@ def train(args, config=None, master=''):
                     dataset.num_samples, graph.steps_per_epoch, args.num_epochs)
     # summary_op=None: the loop writes summaries itself, every few steps; and it
     # saves between steps (control.Checkpointer), so the Supervisor never does.
-    sv = tf.train.Supervisor(logdir=args.log_dir, summary_op=None, init_fn=init_fn,
-                             save_model_secs=0, stop_grace_secs=runtime.STOP_GRACE_SECS,
-                             **cluster.supervisor_args(config))
+    sv = runtime.Supervisor(logdir=args.log_dir, summary_op=None, init_fn=init_fn,
+                            save_model_secs=0, stop_grace_secs=runtime.STOP_GRACE_SECS,
+                            **cluster.supervisor_args(config))
     ctl = control.TrainingControl(
         args, config.images_per_update(args.batch_size),
         functools.partial(cluster.unanswered_ps, config) if config.cluster else None)

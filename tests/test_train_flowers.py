@@ -147,6 +147,11 @@ def test_training_writes_checkpoints_and_summaries(trained):
   # Preprocessing image summaries and input-queue summaries are merged in.
   assert any('final_distorted_image' in t for t in tags), tags
   assert any('fraction_of_' in t for t in tags), tags
+  # TensorBoard's graph comes from the event file; no slow text copy beside it.
+  assert not os.path.exists(os.path.join(trained['log_dir'], 'graph.pbtxt'))
+  graphs = [e for path in tf.gfile.Glob(os.path.join(trained['log_dir'], 'events.out.*'))
+            for e in tf.train.summary_iterator(path) if e.graph_def]
+  assert graphs
 
 
 def test_learning_rate_follows_the_staircase(trained):
