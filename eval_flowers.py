@@ -162,8 +162,10 @@ def evaluate(args):
         g['checkpoint'], g['variables_to_restore'],
         'evaluate with the --image_size, --dataset_dir and labels it was trained with')
     tf.gfile.MakeDirs(args.log_eval)
+    # No readiness checks: nothing else waits for this session (see cluster.supervisor_args).
     sv = runtime.Supervisor(logdir=args.log_eval, summary_op=None, saver=None,
-                            init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS)
+                            init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS,
+                            ready_op=None, ready_for_local_init_op=None)
     with sv.managed_session(config=config) as sess:
       confusion, last = eval_loop(sess, sv, g, args)
       result = report(sess, g, confusion, last, args)

@@ -63,8 +63,14 @@ def session_config(config, base):
 
 
 def supervisor_args(config):
-  """Supervisor arguments: the chief role, and a quick look for its readiness."""
-  return dict(is_chief=config.is_chief, recovery_wait_secs=3) if config.cluster else {}
+  """Supervisor arguments: the chief role, and a quick look for its readiness.
+
+  Alone, no other task waits for this one, so the readiness checks are left out:
+  they only confirm the init op, at 2-3 s for this graph.
+  """
+  if config.cluster:
+    return dict(is_chief=config.is_chief, recovery_wait_secs=3)
+  return dict(ready_op=None, ready_for_local_init_op=None)
 
 
 _servers = {}
