@@ -7,6 +7,11 @@ import sys
 
 import pytest
 
+# Runs of a few steps: grappler's rewrites would cost more than they give (see
+# runtime.graph_optimizations). Set before any script is imported; subprocesses
+# inherit it. Export TRANSFER_GRAPH_OPTIMIZATIONS=on to test with them.
+os.environ.setdefault('TRANSFER_GRAPH_OPTIMIZATIONS', 'off')
+
 # The scripts live at the top level, whichever way pytest is started.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -39,6 +39,20 @@ def test_both_scripts_take_the_speed_flags(module):
   assert defaults.intra_op_parallelism_threads == defaults.inter_op_parallelism_threads == 0
 
 
+@pytest.mark.parametrize('value, disabled', [('on', False), ('off', True)])
+def test_graph_optimizations_flag_sets_the_rewriter(value, disabled):
+  args = train_flowers.build_parser().parse_args(['--graph_optimizations', value])
+  assert runtime.session_config(args).graph_options.rewrite_options.disable_meta_optimizer == (
+      disabled)
+
+
+def test_mixed_precision_keeps_graph_optimizations_on(monkeypatch):
+  monkeypatch.setattr(runtime, 'precision_mode', lambda args=None: 'float16')
+  args = train_flowers.build_parser().parse_args(['--graph_optimizations', 'off'])
+  rewrites = runtime.session_config(args).graph_options.rewrite_options
+  assert not rewrites.disable_meta_optimizer and rewrites.auto_mixed_precision == ON
+
+
 def test_negative_threads_are_refused(capsys):
   with pytest.raises(SystemExit):
     train_flowers.build_parser().parse_args(['--intra_op_threads', '-1'])
