@@ -15,6 +15,7 @@ scratch for about the same time. A few minutes on a CPU, at a small image size.
 from __future__ import absolute_import, division, print_function
 
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -56,7 +57,11 @@ REAL_PHOTO_DIRS = ('flower_photos', os.path.join('data', 'flower_photos'))
 
 
 def prepare_records(args):
-  """Converts the photos (real ones when present, else the demo set) to TFRecords."""
+  """Converts the photos (real ones when present, else the demo set) to TFRecords.
+
+  Returns:
+    (the TFRecords folder, the photos folder).
+  """
   records = os.path.join(args.work_dir, 'tfrecords')
   photo_dir = args.photo_dir
   if not photo_dir:
@@ -72,7 +77,7 @@ def prepare_records(args):
   print('Converting %s -> %s' % (photo_dir, records))
   convert.convert_dataset(photo_dir, records, validation_size=args.validation_size,
                           num_shards=2, overwrite=True)
-  return records
+  return records, photo_dir
 
 
 def train_args(args, records, log_dir, *extra):
@@ -199,7 +204,7 @@ def run_demo(args):
   for name in ('log', 'log_eval', 'log_eval_head', 'log_scratch',
                'log_eval_scratch', 'source_log', 'bottlenecks'):
     remove_old_log(os.path.join(args.work_dir, name))
-  records = prepare_records(args)
+  records, photos = prepare_records(args)
   rows = None
   if checkpoints.checkpoint_present(args.imagenet_checkpoint_file):
     print('Fine-tuning from the ImageNet checkpoint %s' % args.imagenet_checkpoint_file)
@@ -219,7 +224,21 @@ def run_demo(args):
   print('  checkpoints:  %s' % log_dir)
   print('  pictures:     %s' % '\n                '.join(result['pictures']))
   print('  TensorBoard:  tensorboard --logdir %s' % args.work_dir)
+  print('Use the model (its log dir records the image size, labels and data):')
+  for command in use_commands(args.work_dir, log_dir, photos):
+    print('  ' + command)
   return result
+
+
+def use_commands(work_dir, log_dir, photos):
+  """The predict, eval and export commands for the demo's model, ready to paste."""
+  classes = sorted(d for d in os.listdir(photos) if os.path.isdir(os.path.join(photos, d)))
+  return ['python predict_flowers.py %s --log_dir %s'
+          % (shlex.quote(os.path.join(photos, classes[0])), shlex.quote(log_dir)),
+          'python eval_flowers.py --log_dir %s --log_eval %s'
+          % (shlex.quote(log_dir), shlex.quote(os.path.join(work_dir, 'log_eval'))),
+          'python export_flowers.py --log_dir %s --output_dir %s --overwrite'
+          % (shlex.quote(log_dir), shlex.quote(os.path.join(work_dir, 'export')))]
 
 
 def build_parser():

@@ -20,13 +20,14 @@ import numpy as np
 import train_flowers
 from tf_compat import slim, tf
 from train_flowers import get_split, load_batch, steps_per_epoch
-from transfer import checkpoints, cli, flags, model, pictures, runtime
+from transfer import checkpoints, cli, flags, model, model_settings, pictures, runtime
 
 # ================ EVALUATION INFORMATION ================
 # The training log folder, whose latest checkpoint is evaluated.
 log_dir = './log'
 # Where evaluation summaries and pictures go.
 log_eval = './log_eval'
+# For a log dir that records no settings (see transfer/model_settings.py).
 dataset_dir = train_flowers.dataset_dir
 labels_file = train_flowers.labels_file
 file_pattern = train_flowers.file_pattern
@@ -147,6 +148,19 @@ def report(sess, g, confusion, last, args):
           'confusion': confusion, 'pictures': [grid, matrix]}
 
 
+def take_settings(args):
+  """Fills the unset --image_size, --dataset_dir and labels from the trained log dir."""
+  if args.clean_baseline or args.imagenet_baseline:
+    # No fine-tuned checkpoint to read them from: the constants above.
+    args.image_size = args.image_size or image_size
+    args.dataset_dir = args.dataset_dir or dataset_dir
+    return
+  checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
+  notes = model_settings.apply(args, checkpoint, image_size, dataset_dir, use_dataset=True)
+  checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
+  model_settings.say(notes)
+
+
 def evaluate(args):
   """Evaluates under a Supervisor that restores but never saves.
 
@@ -156,6 +170,7 @@ def evaluate(args):
   tf.logging.set_verbosity(tf.logging.INFO)
   config = runtime.session_config(args)  # first: a missing GPU fails before any work
   tf.logging.info('Running on %s.', runtime.describe(args))
+  take_settings(args)
   with tf.Graph().as_default():
     g = build_eval_graph(args)
     init_fn = checkpoints.init_fn(
@@ -184,7 +199,7 @@ def run(args):
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
   p = cli.new_parser(__doc__.split('\n\n')[0])
-  flags.add_dataset_flags(p, dataset_dir, labels_file, image_size)
+  flags.add_trained_dataset_flags(p, dataset_dir, labels_file, image_size)
   p.add_argument('--file_pattern', default=file_pattern, help='%%s is the split name')
   flags.add_trained_model_flags(p, log_dir, checkpoint_file, 'evaluated')
   p.add_argument('--log_eval', default=log_eval, help='evaluation summaries and pictures')

@@ -21,13 +21,14 @@ from __future__ import absolute_import, division, print_function
 import sys
 
 from tf_compat import tf
-from transfer import checkpoints, cli, exporting, flags, model
+from transfer import checkpoints, cli, exporting, flags, model, model_settings
 
 # ================ EXPORT INFORMATION ================
 output_dir = './export'
 log_dir = './log'
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
+# For a log dir that records no settings (see transfer/model_settings.py).
 dataset_dir = '.'
 labels_file = ''
 image_size = model.DEFAULT_IMAGE_SIZE
@@ -41,7 +42,9 @@ def run(args):
   exporting.check_output_dir(args.output_dir, args.overwrite)
   # The checkpoint, and the names of its classes.
   checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
+  notes = model_settings.apply(args, checkpoint, image_size, dataset_dir)
   _, names = checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
+  model_settings.say(notes)
   written = exporting.write_export(args.output_dir, checkpoint, names, args.image_size,
                                    args.model_version, args.tflite)
   for name in sorted(written):
@@ -56,7 +59,7 @@ def build_parser():
   p.add_argument('--output_dir', default=output_dir, help='the folder the export goes to')
   p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT_DIR')
   flags.add_trained_model_flags(p, log_dir, checkpoint_file, 'exported')
-  flags.add_dataset_flags(p, dataset_dir, labels_file, image_size)
+  flags.add_trained_dataset_flags(p, dataset_dir, labels_file, image_size)
   p.add_argument('--model_version', type=flags.positive_int, default=model_version,
                  help='the SavedModel goes to OUTPUT_DIR/saved_model/MODEL_VERSION')
   p.add_argument('--tflite', action='store_true', help='also write %s' % exporting.TFLITE)

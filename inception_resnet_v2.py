@@ -46,8 +46,9 @@ _SHRINKING_LAYERS = (
     ('Mixed_7a', 3, 2),
 )
 
-# The auxiliary head opens with a 5x5 VALID average pool over PreAuxLogits.
+# The auxiliary head opens with a 5x5 VALID average pool, stride 3, over PreAuxLogits.
 _AUX_POOL_SIZE = 5
+_AUX_POOL_STRIDE = 3
 
 
 def _residual(net, towers, scale, activation_fn):
@@ -241,6 +242,28 @@ def smallest_input_size(final_endpoint='Conv2d_7b_1x1', output_stride=16,
   return side
 
 
+def aux_logits_kernel_size(image_size):
+  """The side of the auxiliary head's Conv2d_2a_5x5 kernel at this input side.
+
+  The kernel covers the whole map its pool leaves (5 at 299, 1 at 128), so
+  it tells what range of sizes a checkpoint was trained at. For the default
+  trunk: VALID padding, output_stride 16.
+
+  Args:
+    image_size: the input height (and width), at least smallest_input_size(
+      create_aux_logits=True).
+
+  Returns:
+    The kernel's height (and width), an int.
+  """
+  side = image_size
+  last = _TRUNK_END_POINTS.index('PreAuxLogits')
+  for name, kernel, stride in _SHRINKING_LAYERS:
+    if _TRUNK_END_POINTS.index(name) <= last:
+      side = (side - kernel) // stride + 1
+  return (side - _AUX_POOL_SIZE) // _AUX_POOL_STRIDE + 1
+
+
 def _check_input_size(inputs, smallest, note=''):
   """Raises ValueError if a known spatial dimension is below `smallest`."""
   shape = inputs.get_shape()
@@ -415,7 +438,7 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
       if create_aux_logits and num_classes:
         with tf.variable_scope('AuxLogits'):
           aux = slim.avg_pool2d(end_points['PreAuxLogits'], _AUX_POOL_SIZE,
-                                stride=3, padding='VALID',
+                                stride=_AUX_POOL_STRIDE, padding='VALID',
                                 scope='Conv2d_1a_3x3')
           aux = slim.conv2d(aux, 128, 1, scope='Conv2d_1b_1x1')
           # The kernel covers the whole remaining map (5x5 at 299x299).

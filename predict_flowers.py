@@ -16,17 +16,17 @@ from __future__ import absolute_import, division, print_function
 import sys
 
 from tf_compat import tf
-from transfer import checkpoints, cli, flags, images, model, predictor
+from transfer import checkpoints, cli, flags, images, model, model_settings, predictor
 
 # ================ PREDICTION INFORMATION ================
 # The training log folder, whose latest checkpoint is used.
 log_dir = './log'
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
-# Where labels.txt is looked for when --labels_file is not given.
+# For a log dir that records no settings (see transfer/model_settings.py):
+# where labels.txt is looked for, and the size the model was trained at.
 dataset_dir = '.'
 labels_file = ''
-# The size the model was trained at.
 image_size = model.DEFAULT_IMAGE_SIZE
 batch_size = 32
 # Classes shown with --show_top_k and written to --output_json (at most the class count).
@@ -44,7 +44,9 @@ def predict(args, out=None, err=None):
   out, err = out or sys.stdout, err or sys.stderr
   # The checkpoint, and the names of its classes.
   checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
+  notes = model_settings.apply(args, checkpoint, image_size, dataset_dir)
   labels_path, names = checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
+  model_settings.say(notes, err)
   k = min(args.top_k, len(names))
   paths, missing = images.find_images(args.inputs)
   results, skipped = [], []
@@ -94,7 +96,7 @@ def build_parser():
                  help='image files, folders (searched with their sub-folders) or glob '
                       'patterns')
   flags.add_trained_model_flags(p, log_dir, checkpoint_file, 'used')
-  flags.add_dataset_flags(p, dataset_dir, labels_file, image_size)
+  flags.add_trained_dataset_flags(p, dataset_dir, labels_file, image_size)
   p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
   p.add_argument('--top_k', type=flags.positive_int, default=top_k,
                  help='classes listed with --show_top_k and in --output_json')

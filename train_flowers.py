@@ -20,7 +20,7 @@ import sys
 
 import inception_preprocessing
 from tf_compat import slim, tf
-from transfer import checkpoints, cli, flags, model, runtime
+from transfer import checkpoints, cli, flags, model, model_settings, runtime
 from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import DeploymentConfig, add_deployment_flags
@@ -319,6 +319,12 @@ def _head_first(args, train_split, session_config, run_schedule):
   return head_first.run(args, splits, input_fn, session_config, run_schedule)
 
 
+def _save_model_settings(args):
+  """Records in log_dir what using the model needs: image size, labels, dataset."""
+  labels_path, labels = records.read_labels(args.dataset_dir, args.labels_file)
+  model_settings.save(args.log_dir, args.image_size, labels_path, labels, args.dataset_dir)
+
+
 def train(args, config=None, master=''):
   """Builds the graph and fine-tunes under a Supervisor.
 
@@ -340,6 +346,7 @@ def train(args, config=None, master=''):
   resume_from, run_schedule = start.check_start(args, config, dataset.num_samples)
   if args.head_epochs and not resume_from:  # a finished head phase left a checkpoint
     resume_from = _head_first(args, dataset, session_config, run_schedule)
+    _save_model_settings(args)
   total_steps = args.num_epochs * steps_per_epoch(dataset.num_samples,
                                                   config.images_per_update(args.batch_size))
   done = start.steps_already_done(config, total_steps, resume_from)
@@ -352,6 +359,7 @@ def train(args, config=None, master=''):
     if config.is_chief:
       init_fn = _get_init_fn(args, graph.variables_to_restore, resume_from)
       schedule.save_schedule(args.log_dir, run_schedule)
+      _save_model_settings(args)
     start.warn_slow_batch_norm(args, total_steps)
     tf.logging.info('%d training images, %d steps an epoch, %d epochs.',
                     dataset.num_samples, graph.steps_per_epoch, args.num_epochs)

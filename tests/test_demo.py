@@ -3,8 +3,12 @@
 """demo.py end to end on a tiny demo set: every stage runs and reports."""
 import os
 import re
+import shlex
 
 import demo
+import eval_flowers
+import export_flowers
+import predict_flowers
 
 
 def test_demo_shows_transfer_offline(tmp_path, capsys, monkeypatch):
@@ -31,3 +35,16 @@ def test_demo_shows_transfer_offline(tmp_path, capsys, monkeypatch):
   assert 'model.ckpt-0.index' in saved and 'model.ckpt-5.index' in saved
   assert os.path.isfile(os.path.join('run', 'log_eval_head', 'confusion_matrix.png'))
   assert 'tensorboard --logdir run' in out
+
+  # It ends with the commands that use its model; they work as printed.
+  commands = out[out.index('Use the model'):].splitlines()[1:]
+  mains = {'predict_flowers.py': predict_flowers.main, 'eval_flowers.py': eval_flowers.main,
+           'export_flowers.py': export_flowers.main}
+  assert [shlex.split(c)[1] for c in commands] == [
+      'predict_flowers.py', 'eval_flowers.py', 'export_flowers.py']
+  for command in commands:
+    argv = shlex.split(command)
+    assert argv[0] == 'python' and mains[argv[1]](argv[2:]) == 0, command
+  printed = capsys.readouterr()
+  assert printed.out.count(os.path.join('run', 'photos', 'daisy')) == 6  # one line a photo
+  assert os.path.isfile(os.path.join('run', 'export', 'saved_model', '1', 'saved_model.pb'))

@@ -349,8 +349,9 @@ def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, record
   # The chief's progress lines, the one training loop's: step/total, images/s, ETA.
   assert STEP_LINE.search(c.log('worker0'))
   result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--log_dir', c.log_dir, '--log_eval', str(tmp_path / 'eval'),
-       '--image_size', str(IMAGE_SIZE), '--num_epochs', '1', '--batch_size', '8']))
+      # Only the log dir: the chief records the image size and the data.
+      ['--log_dir', c.log_dir, '--log_eval', str(tmp_path / 'eval'), '--num_epochs', '1',
+       '--batch_size', '8']))
   assert result['confusion'].sum() == 8
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import export_flowers
 import predict_flowers
-from test_predict_flowers import predict_argv, write_mixed_photos
+from test_predict_flowers import write_mixed_photos
 from tf_compat import tf
 from tiny_data import IMAGE_SIZE, REPO
 from transfer import images
@@ -26,8 +26,8 @@ PHOTOS = ('red.jpg', 'blue_big.png', 'grey.jpg', 'red_small.gif', 'blue.bmp',
 
 
 def export_argv(records, trained, output_dir, *extra):
-  return ['--log_dir', trained['log_dir'], '--dataset_dir', records, '--image_size',
-          str(IMAGE_SIZE), '--output_dir', output_dir] + list(extra)
+  # Only the log dir: it records the image size (IMAGE_SIZE, not 299) and the labels.
+  return ['--log_dir', trained['log_dir'], '--output_dir', output_dir] + list(extra)
 
 
 @pytest.fixture(scope='module')
@@ -55,8 +55,9 @@ def predicted(records, trained, tmp_path_factory):
   write_mixed_photos(str(root / 'photos'))
   photos = [str(root / 'photos' / name) for name in PHOTOS]
   json_path = str(root / 'p.json')
-  assert predict_flowers.main(predict_argv(records, trained, '--output_json', json_path,
-                                           *photos)) == 0
+  # Only the log dir, as export: both take the recorded size and labels.
+  assert predict_flowers.main(['--log_dir', trained['log_dir'], '--output_json', json_path]
+                              + photos) == 0
   with open(json_path) as f:
     images = json.load(f)['images']
   assert [i['path'] for i in images] == photos

@@ -125,9 +125,9 @@ def test_head_checkpoint_keeps_the_base_bitwise_and_holds_the_trained_logits(sou
 def test_head_checkpoint_evaluates_to_the_accuracy_head_training_reported(records, head_run,
                                                                           tmp_path):
   evaluated = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--log_dir', head_run['log_dir'], '--log_eval',
-       str(tmp_path / 'eval'), '--image_size', str(IMAGE_SIZE), '--num_epochs', '1',
-       '--batch_size', '4']))
+      # The head phase's log dir records the image size and the data, as any other.
+      ['--log_dir', head_run['log_dir'], '--log_eval', str(tmp_path / 'eval'), '--num_epochs',
+       '1', '--batch_size', '4']))
   reported = head_run['schedule']['head_validation_accuracy']
   assert abs(evaluated['accuracy'] - reported) <= 1 / 8.0 + 1e-6, (evaluated, reported)
   assert head_run['schedule']['head_epochs'] == 6

@@ -58,6 +58,9 @@ def test_reproduce_runs_every_stage_then_resumes(spec_checkpoint, tmp_path, caps
   assert saved['head_only']['checkpoint'].endswith('log_fast/model.ckpt-0')  # its phase 1
   assert saved['fast']['checkpoint'].endswith('log_fast/model.ckpt-2')
   assert os.path.isfile(str(tmp_path / 'work' / 'log_eval_clean' / 'confusion_matrix.png'))
+  for log in ('log', 'log_fast'):  # each carries its settings
+    with open(str(tmp_path / 'work' / log / 'model_settings.json')) as f:
+      assert json.load(f)['image_size'] == IMAGE_SIZE
 
   # Again, with nothing to download from: every stage finds its output.
   assert reproduce.main(argv + dead_urls()) == 0

@@ -39,6 +39,22 @@ def add_dataset_flags(p, dataset_dir, labels_file, image_size):
   p.add_argument('--image_size', type=positive_int, default=image_size)
 
 
+def add_trained_dataset_flags(p, dataset_dir, labels_file, image_size):
+  """add_dataset_flags for the commands that use a trained model: unset (None) by default.
+
+  model_settings.apply then fills them from the log dir's record, else with
+  these defaults.
+  """
+  p.add_argument('--dataset_dir', default=None,
+                 help='folder of the TFRecords (default: the one LOG_DIR records, else %s)'
+                 % dataset_dir)
+  p.add_argument('--labels_file', default=labels_file,
+                 help='index:name per line (default: LOG_DIR\'s copy, else '
+                 'DATASET_DIR/labels.txt)')
+  p.add_argument('--image_size', type=positive_int, default=None,
+                 help='default: the size LOG_DIR records, else %d' % image_size)
+
+
 def add_imagenet_flags(p, checkpoint_file, checkpoint_exclude_scopes, help_suffix=''):
   """The ImageNet checkpoint and the scopes it does not provide."""
   p.add_argument('--imagenet_checkpoint_file', default=checkpoint_file,
