@@ -257,8 +257,9 @@ def test_checkpoint_of_another_model(records, tmp_path, capsys):
   other = tiny_data.write_spec_checkpoint(str(tmp_path / 'other.ckpt'),
                                           tiny_data.read_spec(SPEC)[:3])
   log_eval = tmp_path / 'log_eval'
+  # Told before any graph is built, from the checkpoint's index.
   assert_one_error(eval_main(records, log_eval, '--checkpoint_file', other),
-                   capsys.readouterr().err, other, 'does not fit this model', 'missing')
+                   capsys.readouterr().err, other, 'holds no', 'not an Inception-ResNet-V2')
   assert not log_eval.exists()
 
 
