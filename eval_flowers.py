@@ -155,10 +155,8 @@ def take_settings(args):
     args.image_size = args.image_size or image_size
     args.dataset_dir = args.dataset_dir or dataset_dir
     return
-  checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
-  notes = model_settings.apply(args, checkpoint, image_size, dataset_dir, use_dataset=True)
-  checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
-  model_settings.say(notes)
+  model_settings.take(args, checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir),
+                      image_size, dataset_dir, use_dataset=True)
 
 
 def evaluate(args):
@@ -177,10 +175,9 @@ def evaluate(args):
         g['checkpoint'], g['variables_to_restore'],
         'evaluate with the --image_size, --dataset_dir and labels it was trained with')
     tf.gfile.MakeDirs(args.log_eval)
-    # No readiness checks: nothing else waits for this session (see cluster.supervisor_args).
     sv = runtime.Supervisor(logdir=args.log_eval, summary_op=None, saver=None,
                             init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS,
-                            ready_op=None, ready_for_local_init_op=None)
+                            **runtime.ALONE)
     with sv.managed_session(config=config) as sess:
       confusion, last = eval_loop(sess, sv, g, args)
       result = report(sess, g, confusion, last, args)

@@ -42,9 +42,7 @@ def run(args):
   exporting.check_output_dir(args.output_dir, args.overwrite)
   # The checkpoint, and the names of its classes.
   checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
-  notes = model_settings.apply(args, checkpoint, image_size, dataset_dir)
-  _, names = checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
-  model_settings.say(notes)
+  _, names = model_settings.take(args, checkpoint, image_size, dataset_dir)
   written = exporting.write_export(args.output_dir, checkpoint, names, args.image_size,
                                    args.model_version, args.tflite)
   for name in sorted(written):

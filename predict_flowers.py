@@ -44,9 +44,7 @@ def predict(args, out=None, err=None):
   out, err = out or sys.stdout, err or sys.stderr
   # The checkpoint, and the names of its classes.
   checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
-  notes = model_settings.apply(args, checkpoint, image_size, dataset_dir)
-  labels_path, names = checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
-  model_settings.say(notes, err)
+  labels_path, names = model_settings.take(args, checkpoint, image_size, dataset_dir, out=err)
   k = min(args.top_k, len(names))
   paths, missing = images.find_images(args.inputs)
   results, skipped = [], []

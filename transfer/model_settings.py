@@ -14,9 +14,10 @@ import json
 import os
 import sys
 
+import dataset_utils
 from inception_resnet_v2 import aux_logits_kernel_size, smallest_input_size
 from tf_compat import tf
-from transfer import files
+from transfer import checkpoints, files
 from transfer.errors import UsageError
 
 SETTINGS_FILENAME = 'model_settings.json'
@@ -38,8 +39,8 @@ def save(log_dir, image_size, labels_path, labels, dataset_dir):
     dataset_dir: the folder of the TFRecords.
   """
   tf.gfile.MakeDirs(log_dir)
-  text = ''.join('%d:%s\n' % (i, labels[i]) for i in sorted(labels))
-  files.write_atomically(os.path.join(log_dir, LABELS_COPY), text.encode('utf-8'))
+  files.write_atomically(os.path.join(log_dir, LABELS_COPY),
+                         dataset_utils.label_file_bytes(labels))
   record = dict(image_size=image_size, num_classes=len(labels), labels_file=LABELS_COPY,
                 labels_source=os.path.abspath(labels_path),
                 dataset_dir=os.path.abspath(dataset_dir))
@@ -105,7 +106,7 @@ def apply(args, checkpoint, image_size, dataset_dir, use_dataset=False):
     use_dataset: the command reads the TFRecords (eval), so DATASET_DIR is taken too.
 
   Returns:
-    The lines to tell the user (see `say`) once the command's own checks pass:
+    The lines to tell the user (see `take`) once the command's own checks pass:
     which values were taken, and a size other than the trained one.
   """
   folder = os.path.dirname(checkpoint) or '.'
@@ -133,9 +134,19 @@ def apply(args, checkpoint, image_size, dataset_dir, use_dataset=False):
   return notes
 
 
-def say(notes, out=None):
-  """Writes apply's lines, one each, to `out` (stderr: stdout may be a command's data)."""
-  out = out or sys.stderr
+def take(args, checkpoint, image_size, dataset_dir, use_dataset=False, out=None):
+  """`apply`, then the class names the checkpoint fits; then tells what was taken.
+
+  Returns:
+    checkpoints.class_names's (label file path, [class names]).
+
+  Raises:
+    UsageError: before anything is told, for a bad record, size or label file.
+  """
+  notes = apply(args, checkpoint, image_size, dataset_dir, use_dataset)
+  labels = checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
+  out = out or sys.stderr  # stdout may be a command's data
   for line in notes:
     out.write(line + '\n')
   out.flush()
+  return labels

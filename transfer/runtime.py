@@ -53,6 +53,9 @@ INPUT_DEVICE = '/cpu:0'
 # 120 s, an input thread's error (a bad label, a damaged record) reached the user
 # only after a queue runner's close had waited that long.
 STOP_GRACE_SECS = 5
+# Supervisor arguments for a session no other task waits for: its readiness
+# checks would only confirm the init op, at 2-3 s for this graph.
+ALONE = dict(ready_op=None, ready_for_local_init_op=None)
 
 _warned = set()
 

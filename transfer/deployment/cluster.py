@@ -18,6 +18,7 @@ import socket
 import time
 
 from tf_compat import tf
+from transfer import runtime
 from transfer.errors import ClusterError
 
 DONE_QUEUE = 'done_queue'
@@ -63,14 +64,11 @@ def session_config(config, base):
 
 
 def supervisor_args(config):
-  """Supervisor arguments: the chief role, and a quick look for its readiness.
-
-  Alone, no other task waits for this one, so the readiness checks are left out:
-  they only confirm the init op, at 2-3 s for this graph.
-  """
+  """Supervisor arguments: the chief role and a quick look for its readiness, or
+  alone none of the readiness checks (runtime.ALONE)."""
   if config.cluster:
     return dict(is_chief=config.is_chief, recovery_wait_secs=3)
-  return dict(ready_op=None, ready_for_local_init_op=None)
+  return dict(runtime.ALONE)
 
 
 _servers = {}
