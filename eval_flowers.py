@@ -20,7 +20,7 @@ import numpy as np
 import train_flowers
 from tf_compat import slim, tf
 from train_flowers import get_split, load_batch, steps_per_epoch
-from transfer import checkpoints, cli, flags, model, model_settings, pictures, runtime
+from transfer import averages, checkpoints, cli, flags, model, model_settings, pictures, runtime
 
 # ================ EVALUATION INFORMATION ================
 # The training log folder, whose latest checkpoint is evaluated.
@@ -52,7 +52,8 @@ def resolve_checkpoint(args):
   """Picks the checkpoint to evaluate and the variables it must restore.
 
   Returns:
-    (path or None, variables): None for the clean baseline.
+    (path or None, variables or {name in the checkpoint: variable}): None for
+    the clean baseline.
   """
   if args.clean_baseline:
     tf.logging.info('Clean baseline: nothing is restored.')
@@ -62,9 +63,11 @@ def resolve_checkpoint(args):
     # The new heads and the step are not in it: they keep their initial values.
     return args.imagenet_checkpoint_file, slim.get_variables_to_restore(
         exclude=flags.split_scopes(args.checkpoint_exclude_scopes) + ['global_step'])
-  # Every variable, batch-norm moving statistics and the step included.
-  return (checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir),
-          slim.get_variables_to_restore())
+  # Every variable, batch-norm moving statistics and the step included; each
+  # weight from its moving average where there is one (see model_settings.take).
+  checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
+  return checkpoint, averages.restore_names(checkpoint, slim.get_variables_to_restore(),
+                                            args.moving_averages)
 
 
 def build_eval_graph(args):
@@ -154,6 +157,7 @@ def take_settings(args):
     # No fine-tuned checkpoint to read them from: the constants above.
     args.image_size = args.image_size or image_size
     args.dataset_dir = args.dataset_dir or dataset_dir
+    args.moving_averages = False
     return
   model_settings.take(args, checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir),
                       image_size, dataset_dir, use_dataset=True)
@@ -199,6 +203,7 @@ def build_parser():
   flags.add_trained_dataset_flags(p, dataset_dir, labels_file, image_size)
   p.add_argument('--file_pattern', default=file_pattern, help='%%s is the split name')
   flags.add_trained_model_flags(p, log_dir, checkpoint_file, 'evaluated')
+  averages.add_use_flag(p)
   p.add_argument('--log_eval', default=log_eval, help='evaluation summaries and pictures')
   p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
   p.add_argument('--num_epochs', type=flags.positive_int, default=num_epochs)

@@ -21,7 +21,7 @@ from __future__ import absolute_import, division, print_function
 import sys
 
 from tf_compat import tf
-from transfer import checkpoints, cli, exporting, flags, model, model_settings
+from transfer import averages, checkpoints, cli, exporting, flags, model, model_settings
 
 # ================ EXPORT INFORMATION ================
 output_dir = './export'
@@ -44,7 +44,7 @@ def run(args):
   checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
   _, names = model_settings.take(args, checkpoint, image_size, dataset_dir)
   written = exporting.write_export(args.output_dir, checkpoint, names, args.image_size,
-                                   args.model_version, args.tflite)
+                                   args.model_version, args.tflite, args.moving_averages)
   for name in sorted(written):
     print('Wrote %s' % written[name])
   return 0
@@ -58,6 +58,7 @@ def build_parser():
   p.add_argument('--overwrite', action='store_true', help='replace an existing OUTPUT_DIR')
   flags.add_trained_model_flags(p, log_dir, checkpoint_file, 'exported')
   flags.add_trained_dataset_flags(p, dataset_dir, labels_file, image_size)
+  averages.add_use_flag(p)
   p.add_argument('--model_version', type=flags.positive_int, default=model_version,
                  help='the SavedModel goes to OUTPUT_DIR/saved_model/MODEL_VERSION')
   p.add_argument('--tflite', action='store_true', help='also write %s' % exporting.TFLITE)

@@ -16,7 +16,8 @@ from __future__ import absolute_import, division, print_function
 import sys
 
 from tf_compat import tf
-from transfer import checkpoints, cli, flags, images, model, model_settings, predictor
+from transfer import (averages, checkpoints, cli, flags, images, model, model_settings,
+                      predictor)
 
 # ================ PREDICTION INFORMATION ================
 # The training log folder, whose latest checkpoint is used.
@@ -66,7 +67,8 @@ def predict(args, out=None, err=None):
     on_skip(item, reason)
   # One session for every batch.
   if paths:
-    classifier = predictor.Predictor(checkpoint, len(names), args.image_size)
+    classifier = predictor.Predictor(checkpoint, len(names), args.image_size,
+                                     args.moving_averages)
     try:
       predictor.classify_paths(classifier, paths, names, args.batch_size, k, on_result,
                                on_skip)
@@ -95,6 +97,7 @@ def build_parser():
                       'patterns')
   flags.add_trained_model_flags(p, log_dir, checkpoint_file, 'used')
   flags.add_trained_dataset_flags(p, dataset_dir, labels_file, image_size)
+  averages.add_use_flag(p)
   p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
   p.add_argument('--top_k', type=flags.positive_int, default=top_k,
                  help='classes listed with --show_top_k and in --output_json')

@@ -20,12 +20,13 @@ import sys
 
 import inception_preprocessing
 from tf_compat import slim, tf
-from transfer import checkpoints, cli, flags, model, model_settings, runtime
+from transfer import averages, checkpoints, cli, flags, model, model_settings, runtime
 from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import DeploymentConfig, add_deployment_flags
 from transfer.errors import BAD_LABEL_TAG, UsageError
-from transfer.training import control, head, head_first, loop, schedule, start
+from transfer.training import (control, head, head_first, learning_rate, loop, losses,
+                               optimizers, schedule, start)
 
 # ================ DATASET INFORMATION ================
 # Where the TFRecord files (and the labels.txt the converter writes) are.
@@ -55,6 +56,8 @@ batch_size = 10
 initial_learning_rate = 0.0002
 learning_rate_decay_factor = 0.7
 num_epochs_before_decay = 2
+# TF-slim's knobs are flags too (the README's table); the seed's Adam by default.
+optimizer = 'adam'
 # New heads are trained from their initial values; everything else restores.
 checkpoint_exclude_scopes = 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits'
 trainable_scopes = ''  # empty: train every variable
@@ -176,20 +179,16 @@ def steps_per_epoch(num_samples, batch_size):
 
 
 # ================ TRAINING ================
-def _configure_learning_rate(args, decay_steps, global_step):
-  """The seed's staircase: times the decay factor every num_epochs_before_decay epochs."""
-  return tf.train.exponential_decay(
-      learning_rate=args.initial_learning_rate,
-      global_step=global_step,
-      decay_steps=max(decay_steps, 1),
-      decay_rate=args.learning_rate_decay_factor,
-      staircase=True)
+def _configure_learning_rate(args, epoch_steps, global_step):
+  """--learning_rate_decay_type; by default the seed's staircase decay every N epochs."""
+  decay_steps = int((args.num_epochs_before_decay or 0) * epoch_steps)
+  return learning_rate.configure_learning_rate(args, decay_steps, global_step)
 
 
-def _configure_optimizer(args, learning_rate, config):
-  """Adam, with loss scaling for float16 and SyncReplicasOptimizer when asked for."""
-  optimizer = tf.train.AdamOptimizer(learning_rate=learning_rate)
-  return cluster.sync_optimizer(config, runtime.wrap_optimizer(optimizer, args))
+def _configure_optimizer(args, lr, config, moving_averages):
+  """--optimizer (the seed's Adam), loss-scaled for float16, synchronised if asked."""
+  optimizer = runtime.wrap_optimizer(optimizers.configure_optimizer(args, lr), args)
+  return cluster.sync_optimizer(config, optimizer, moving_averages)
 
 
 def _get_trained_scopes(args):
@@ -260,10 +259,12 @@ def build_training_graph(args, dataset, config):
   def tower(images, labels):
     logits, end_points = model.build_model(images, dataset.num_classes, True,
                                            trained_scopes=_get_trained_scopes(args),
-                                           batch_norm_decay=args.batch_norm_decay)
-    # Cross-entropy on the main head (the arg_scope adds the weight decay).
-    one_hot_labels = slim.one_hot_encoding(labels, dataset.num_classes)
-    tf.losses.softmax_cross_entropy(one_hot_labels, logits)
+                                           batch_norm_decay=args.batch_norm_decay,
+                                           weight_decay=args.weight_decay)
+    # Cross-entropy on the main head (and AuxLogits, if weighted); the
+    # arg_scope adds the weight decay.
+    losses.classification_loss(logits, end_points, labels, dataset.num_classes,
+                               args.label_smoothing, args.aux_loss_weight)
     return end_points
 
   towers = clones.create_clones(config, tower, images, labels)
@@ -273,11 +274,15 @@ def build_training_graph(args, dataset, config):
 
   # The learning rate decays by steps; an update takes every clone's batch.
   global_step = tf.train.get_or_create_global_step()
-  lr = _configure_learning_rate(args, int(args.num_epochs_before_decay * epoch_steps),
-                                global_step)
-  optimizer = _configure_optimizer(args, lr, config)
-  # create_train_op also runs the batch-norm moving-average updates.
-  train_op, total_loss = clones.create_train_op(towers, optimizer, _get_variables_to_train(args))
+  lr = _configure_learning_rate(args, epoch_steps, global_step)
+  moving_averages = averages.for_training(args.moving_average_decay, global_step)
+  optimizer = _configure_optimizer(args, lr, config, moving_averages)
+  # create_train_op also runs the batch-norm moving-average updates, and the
+  # weights' moving averages unless the sync chief keeps them.
+  train_op, total_loss = clones.create_train_op(
+      towers, optimizer, _get_variables_to_train(args),
+      losses.gradient_clipper(args.clip_gradient_norm),
+      None if config.sync_replicas else moving_averages)
 
   # The streaming accuracy, named apart from the summary tag (else accuracy_1).
   probabilities = clones.merged_end_points(towers)['Predictions']
@@ -322,7 +327,8 @@ def _head_first(args, train_split, session_config, run_schedule):
 def _save_model_settings(args):
   """Records in log_dir what using the model needs: image size, labels, dataset."""
   labels_path, labels = records.read_labels(args.dataset_dir, args.labels_file)
-  model_settings.save(args.log_dir, args.image_size, labels_path, labels, args.dataset_dir)
+  model_settings.save(args.log_dir, args.image_size, labels_path, labels, args.dataset_dir,
+                      args.moving_average_decay)
 
 
 def train(args, config=None, master=''):
@@ -406,28 +412,24 @@ def build_parser():
   p.add_argument('--num_epochs', type=flags.non_negative_int, default=num_epochs,
                  help='epochs of training on images (0 with --head_epochs: the head alone)')
   p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
-  p.add_argument('--initial_learning_rate', type=float, default=initial_learning_rate)
-  p.add_argument('--learning_rate_decay_factor', type=float, default=learning_rate_decay_factor)
-  p.add_argument('--num_epochs_before_decay', type=float, default=num_epochs_before_decay)
+  learning_rate.add_flags(p, initial_learning_rate, learning_rate_decay_factor,
+                          num_epochs_before_decay)
+  optimizers.add_flags(p, optimizer)
+  losses.add_flags(p)
+  averages.add_training_flag(p)
   p.add_argument('--trainable_scopes', default=trainable_scopes,
                  help='comma-separated scopes to train (default: all)')
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
-  p.add_argument('--summary_every_n_steps', type=flags.positive_int,
-                 default=summary_every_n_steps)
-  p.add_argument('--save_interval_secs', type=flags.positive_int, default=save_interval_secs)
+  control.add_flags(p, summary_every_n_steps, save_interval_secs, save_every_n_steps,
+                    log_every_n_steps)
   p.add_argument('--seed', type=int, default=seed,
-                 help='the same seed gives the same initial weights and the same sequence '
-                      'of random distortions; the input queues still read and batch on '
-                      'several threads, so which photo meets which distortion and the '
-                      'batch order vary from run to run (default: a new seed each run)')
-  p.add_argument('--save_every_n_steps', type=flags.non_negative_int,
-                 default=save_every_n_steps, help='also save after every N steps (0: off)')
-  p.add_argument('--log_every_n_steps', type=flags.positive_int, default=log_every_n_steps,
-                 help='a progress line (step/total, loss, images/s, ETA) every N steps')
+                 help='the same initial weights and sequence of distortions; the input '
+                 'threads still vary which photo meets which distortion, and the batch '
+                 'order (default: a new seed each run)')
   p.add_argument('--allow_changed_schedule', action='store_true',
-                 help='resume even though --batch_size, the learning-rate flags, the '
-                 'clones, the aggregated replicas or the number of training images differ '
-                 'from the saved run')
+                 help='resume even though a flag that changes what a step does (batch, '
+                 'learning rate, optimizer, loss, averages, clones) or the number of '
+                 'training images differs from the saved run')
   p.add_argument('--from_scratch', action='store_true',
                  help='restore nothing: the "clean" baseline')
   p.add_argument('--download_checkpoint', action='store_true',

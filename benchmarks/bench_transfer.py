@@ -74,8 +74,8 @@ def time_head(epochs, vectors=FLOWERS_TRAIN, classes=5):
            'validation': (rng.rand(350, bottlenecks.VECTOR_SIZE).astype(np.float32),
                           rng.randint(0, classes, 350).astype(np.int64))}
   start = time.time()
-  head.train_head(cache, classes, epochs, train_flowers.head_batch_size,
-                  train_flowers.head_learning_rate, 0, tempfile.mkdtemp(prefix='bench_head_'))
+  args = train_flowers.build_parser().parse_args(['--head_epochs', str(epochs), '--seed', '0'])
+  head.train_head(cache, classes, args, tempfile.mkdtemp(prefix='bench_head_'))
   return time.time() - start
 
 

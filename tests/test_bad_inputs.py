@@ -335,6 +335,30 @@ def test_bad_flag_value_is_one_line(capsys):
                    'positive integer', '--help')
 
 
+@pytest.mark.parametrize('argv, words', [
+    (['--optimizer', 'lamb'], ['--optimizer', "invalid choice: 'lamb'", 'rmsprop']),
+    (['--learning_rate_decay_type', 'cosine'], ['--learning_rate_decay_type', 'polynomial']),
+    (['--label_smoothing', '-0.1'], ['--label_smoothing', 'at least 0 and below 1']),
+    (['--label_smoothing', '1'], ['--label_smoothing', 'at least 0 and below 1']),
+    (['--weight_decay', '-0.00004'], ['--weight_decay', 'at least 0 and below 1']),
+    (['--weight_decay', '1'], ['--weight_decay', 'at least 0 and below 1']),
+    (['--moving_average_decay', '0'], ['--moving_average_decay', 'above 0 and below 1']),
+    (['--moving_average_decay', '1'], ['--moving_average_decay', 'above 0 and below 1']),
+    (['--momentum', '0.5'], ['--momentum is a flag of --optimizer momentum, not of adam',
+                             'pass --optimizer momentum']),
+    (['--optimizer', 'sgd', '--opt_epsilon', '1'], ['--opt_epsilon', 'adam', 'not of sgd']),
+    (['--learning_rate_decay_type', 'fixed', '--learning_rate_decay_factor', '0.5'],
+     ['--learning_rate_decay_factor does nothing with --learning_rate_decay_type fixed',
+      'drop it']),
+    (['--end_learning_rate', '0.001'], ['--end_learning_rate', 'exponential', 'polynomial']),
+])
+def test_bad_training_knobs_are_one_line(argv, words, tmp_path, capsys):
+  with pytest.raises(SystemExit) as done:
+    train_flowers.main(['--log_dir', str(tmp_path / 'log')] + argv)
+  assert_one_error(done.value.code, capsys.readouterr().err, *words)
+  assert not (tmp_path / 'log').exists()
+
+
 # ---------------------------------------------------------------- writing
 class FullDiskWriter(object):
   """A TFRecordWriter that fails like TensorFlow's on a full disk, after 3 records."""

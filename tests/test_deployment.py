@@ -25,6 +25,7 @@ from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_sco
 from test_train_flowers import build_graph
 from tf_compat import slim, tf
 from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, SPEC, read_spec, train_args
+from transfer import averages
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
 from transfer.training import control, schedule
@@ -130,8 +131,9 @@ def test_two_clones_make_the_step_of_one_tower_of_the_whole_batch(tmp_path):
   assert moved > 10
 
 
-def test_clone_graph_devices_and_batch_norm_updates_of_the_first_clone(records):
-  args = train_args(records, 'unused', '--num_clones', '2', '--clone_on_cpu', *HEADS_ONLY)
+def test_clone_graph_devices_updates_and_regularisers(records):
+  args = train_args(records, 'unused', '--num_clones', '2', '--clone_on_cpu',
+                    '--moving_average_decay', '0.9', '--weight_decay', '0.003', *HEADS_ONLY)
   with tf.Graph().as_default() as graph:
     g = build_graph(args)
     ops = graph.get_operations()
@@ -143,8 +145,18 @@ def test_clone_graph_devices_and_batch_norm_updates_of_the_first_clone(records):
         needed.add(op.name)
         todo.extend(t.op for t in op.inputs)
         todo.extend(op.control_inputs)
+    model_names = [v.op.name for v in slim.get_model_variables()]
+    # --weight_decay reaches every regulariser of the network.
+    scales = {float(tf.make_ndarray(op.get_attr('value'))) for op in ops
+              if op.type == 'Const' and op.name.endswith('/l2_regularizer/scale')}
+  assert len(scales) == 1 and scales.pop() == pytest.approx(0.003)
   moving = [n for n in needed if 'AssignMovingAvg' in n and n.endswith('AssignMovingAvg')]
-  assert moving and all(n.startswith('clone_0/') for n in moving), moving[:3]
+  weight_averages = [n for n in moving if n.startswith('ExponentialMovingAverage/')]
+  batch_norm = [n for n in moving if n not in weight_averages]
+  assert batch_norm and all(n.startswith('clone_0/') for n in batch_norm), batch_norm[:3]
+  # The weights' moving averages: one update a variable, whatever the clones.
+  assert len([n for n in needed if re.match(
+      r'ExponentialMovingAverage/AssignMovingAvg(_\d+)?$', n)]) == len(model_names)
   assert any(o.name.startswith('clone_1/InceptionResnetV2/') for o in ops)
   assert all(o.device == '/device:CPU:0' for o in ops if o.name.startswith('clone_1/'))
   # One step trains a batch of 2 for each clone: an epoch of 32 images is 8 steps.
@@ -356,12 +368,18 @@ def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, record
 
 
 def test_sync_cluster_counts_aggregated_updates(cluster):
-  c = cluster('--sync_replicas', '--cluster_timeout_secs', '300')
+  c = cluster('--sync_replicas', '--cluster_timeout_secs', '300', '--moving_average_decay',
+              '0.9')
   codes = c.wait(900)
   assert_all_exit_zero(c, codes)
   # Each update aggregates one batch of 4 from each of the 2 workers.
   updates = int(math.ceil(TRAIN_IMAGES / 8.0))
   assert checkpoint_step(c.log_dir) == updates
+  # The chief's update keeps the weights' moving averages.
+  reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(c.log_dir))
+  logits = 'InceptionResnetV2/Logits/Logits/weights'
+  assert np.abs(reader.get_tensor(logits) -
+                reader.get_tensor(logits + averages.SUFFIX)).max() > 0
   steps = [own_steps(c.log('worker0')), own_steps(c.log('worker1'))]
   # Every update took 2 gradients; a few more can be dropped as stale.
   assert sum(steps) >= 2 * updates - 2 and min(steps) >= 1, steps

@@ -29,7 +29,7 @@ def test_training_records_the_settings_and_a_label_copy(trained, records):
     recorded = json.load(f)
   assert recorded == dict(image_size=IMAGE_SIZE, num_classes=2, labels_file='labels.txt',
                           labels_source=os.path.join(os.path.abspath(records), 'labels.txt'),
-                          dataset_dir=os.path.abspath(records))
+                          dataset_dir=os.path.abspath(records), moving_average_decay=None)
   with open(os.path.join(trained['log_dir'], 'labels.txt')) as f:
     assert f.read() == '0:blue\n1:red\n'
 

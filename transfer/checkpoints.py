@@ -79,14 +79,19 @@ def class_names(checkpoint, dataset_dir, labels_file):
 def checkpoint_mismatches(checkpoint_path, variables):
   """Lists how `variables` fail to fit a checkpoint, reading only its index.
 
+  Args:
+    checkpoint_path: the checkpoint.
+    variables: a list of variables, or {name in the checkpoint: variable}.
+
   Returns:
     A list of strings, e.g. 'missing InceptionResnetV2/Logits/weights/Adam_1'
     or 'shape of X: checkpoint [5] vs model [7]'; empty when all fit.
   """
   stored = dict(tf.train.list_variables(checkpoint_path))
   problems = []
-  for var in variables:
-    name = var.op.name
+  named = variables.items() if isinstance(variables, dict) else [
+      (var.op.name, var) for var in variables]
+  for name, var in named:
     shape = var.shape.as_list()
     if name not in stored:
       problems.append('missing %s' % name)
@@ -108,7 +113,7 @@ def init_fn(checkpoint, variables, fix):
 
   Args:
     checkpoint: the checkpoint path; None restores nothing.
-    variables: the variables to restore.
+    variables: the variables to restore, or {name in the checkpoint: variable}.
     fix: what the user should do when they do not fit, for the error message.
 
   Returns:

@@ -39,7 +39,29 @@ _OS_ERROR_FIXES = {
 
 
 class _OneLineParser(argparse.ArgumentParser):
-  """An ArgumentParser whose errors are one `error:` line and exit status 1."""
+  """An ArgumentParser whose errors are one `error:` line and exit status 1.
+
+  Checks added with `add_check` run on every parse: flags that cannot go
+  together are refused, and defaults that depend on other flags filled in,
+  wherever the flags come from (a command line, a test, the demo).
+  """
+
+  def __init__(self, *args, **kwargs):
+    super(_OneLineParser, self).__init__(*args, **kwargs)
+    self.checks = []
+
+  def add_check(self, check):
+    """check(args) fills or refuses flags in place; a UsageError is the parse error."""
+    self.checks.append(check)
+
+  def parse_known_args(self, args=None, namespace=None):
+    parsed, extras = super(_OneLineParser, self).parse_known_args(args, namespace)
+    for check in self.checks:
+      try:
+        check(parsed)
+      except UsageError as e:
+        self.error(str(e))
+    return parsed, extras
 
   def error(self, message):
     self.exit(1, 'error: %s (see %s --help)\n' % (message, self.prog))

@@ -28,12 +28,12 @@ TFLITE = 'model.tflite'
 SIGNATURE = 'serving_default'
 
 
-def freeze(checkpoint, num_classes, size):
+def freeze(checkpoint, num_classes, size, moving_averages=False):
   """The model with its variables turned into constants, as a GraphDef."""
   with tf.Graph().as_default() as graph:
     model.build_classifier(num_classes, size)
     with tf.Session(config=runtime.session_config()) as sess:
-      model.restore_model(sess, checkpoint)
+      model.restore_model(sess, checkpoint, moving_averages)
       return tf.graph_util.convert_variables_to_constants(
           sess, graph.as_graph_def(), [model.OUTPUT_NAME])
 
@@ -56,12 +56,12 @@ def build_serving_graph(num_classes, size, names):
           {'probabilities': probabilities, 'classes': classes, 'class_names': class_names})
 
 
-def save_model(path, checkpoint, num_classes, size, names):
+def save_model(path, checkpoint, num_classes, size, names, moving_averages=False):
   """Writes the SavedModel with the serving_default signature to `path`."""
   with tf.Graph().as_default():
     inputs, outputs = build_serving_graph(num_classes, size, names)
     with tf.Session(config=runtime.session_config()) as sess:
-      model.restore_model(sess, checkpoint)
+      model.restore_model(sess, checkpoint, moving_averages)
       builder = tf.saved_model.builder.SavedModelBuilder(path)
       signature = tf.saved_model.signature_def_utils.predict_signature_def(inputs, outputs)
       builder.add_meta_graph_and_variables(
@@ -110,13 +110,14 @@ def check_output_dir(path, overwrite):
     raise UsageError('--output_dir %s: folder %s does not exist' % (path, parent))
 
 
-def _write_files(folder, checkpoint, names, image_size, model_version, tflite):
+def _write_files(folder, checkpoint, names, image_size, model_version, tflite,
+                 moving_averages):
   """Writes every file of the export into `folder`."""
   frozen_path = os.path.join(folder, FROZEN_GRAPH)
   with open(frozen_path, 'wb') as f:
-    f.write(freeze(checkpoint, len(names), image_size).SerializeToString())
+    f.write(freeze(checkpoint, len(names), image_size, moving_averages).SerializeToString())
   save_model(os.path.join(folder, SAVED_MODEL, str(model_version)), checkpoint,
-             len(names), image_size, names)
+             len(names), image_size, names, moving_averages)
   dataset_utils.write_label_file(dict(enumerate(names)), folder)
   if tflite:
     with open(os.path.join(folder, TFLITE), 'wb') as f:
@@ -134,7 +135,8 @@ def replace_folder(temp, path):
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_export(output_dir, checkpoint, names, image_size, model_version=1, tflite=False):
+def write_export(output_dir, checkpoint, names, image_size, model_version=1, tflite=False,
+                 moving_averages=False):
   """Writes the export of `checkpoint` into output_dir, all of it or nothing.
 
   Everything is written into a temporary folder beside output_dir, which is
@@ -147,6 +149,8 @@ def write_export(output_dir, checkpoint, names, image_size, model_version=1, tfl
     image_size: the size it was trained at.
     model_version: the SavedModel's version folder.
     tflite: also write the TensorFlow Lite model.
+    moving_averages: export the weights' moving averages where the checkpoint
+      holds them.
 
   Returns:
     {file name: path} of what was written.
@@ -155,7 +159,7 @@ def write_export(output_dir, checkpoint, names, image_size, model_version=1, tfl
   shutil.rmtree(temp, ignore_errors=True)
   os.makedirs(temp)
   try:
-    _write_files(temp, checkpoint, names, image_size, model_version, tflite)
+    _write_files(temp, checkpoint, names, image_size, model_version, tflite, moving_averages)
     replace_folder(temp, output_dir)
   finally:
     shutil.rmtree(temp, ignore_errors=True)

@@ -26,6 +26,30 @@ def non_negative_int(text):
   return value
 
 
+def non_negative_float(text):
+  """An argparse type: a number, zero or more (zero often meaning off)."""
+  value = float(text)
+  if not value >= 0:  # NaN too
+    raise argparse.ArgumentTypeError('must be 0 or more, got %s' % text)
+  return value
+
+
+def fraction(text):
+  """An argparse type: a number from 0 up to, but not including, 1."""
+  value = float(text)
+  if not 0 <= value < 1:
+    raise argparse.ArgumentTypeError('must be at least 0 and below 1, got %s' % text)
+  return value
+
+
+def open_fraction(text):
+  """An argparse type: a number strictly between 0 and 1."""
+  value = float(text)
+  if not 0 < value < 1:
+    raise argparse.ArgumentTypeError('must be above 0 and below 1, got %s' % text)
+  return value
+
+
 def split_scopes(scopes):
   """A comma-separated scopes flag as a list: 'a, b' -> ['a', 'b']; '' -> []."""
   return [s.strip() for s in scopes.split(',') if s.strip()]

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 from inception_resnet_v2 import (inception_resnet_v2, inception_resnet_v2_arg_scope,
                                  smallest_input_size)
 from tf_compat import slim, tf
-from transfer import checkpoints
+from transfer import averages, checkpoints
 from transfer.errors import UsageError
 
 # 299: the size the ImageNet checkpoint was trained at.
@@ -107,7 +107,12 @@ def build_classifier(num_classes, size):
   return images, end_points['Predictions']
 
 
-def restore_model(sess, checkpoint):
-  """Restores every model variable of the default graph from a fine-tuned `checkpoint`."""
-  checkpoints.init_fn(checkpoint, slim.get_variables_to_restore(),
+def restore_model(sess, checkpoint, moving_averages=False):
+  """Restores every model variable of the default graph from a fine-tuned `checkpoint`.
+
+  moving_averages: restore each weight from its moving average where the
+  checkpoint holds one (see transfer.averages).
+  """
+  names = averages.restore_names(checkpoint, slim.get_variables_to_restore(), moving_averages)
+  checkpoints.init_fn(checkpoint, names,
                       'pass the checkpoint of a fine-tuned Inception-ResNet-V2')(sess)

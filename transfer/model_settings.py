@@ -3,10 +3,11 @@
 """What a trained log dir records about its model, so later commands need only the log dir.
 
 Training writes LOG_DIR/model_settings.json (image size, class count, where the
-labels and the TFRecords came from) and LOG_DIR/labels.txt, a copy of its label
-file. eval_flowers.py, predict_flowers.py and export_flowers.py take their
-defaults from there; a flag given on the command line still wins, and an image
-size the checkpoint cannot have been trained at is refused, naming the trained one.
+labels and the TFRecords came from, the moving-average decay) and
+LOG_DIR/labels.txt, a copy of its label file. eval_flowers.py,
+predict_flowers.py and export_flowers.py take their defaults from there; a
+flag given on the command line still wins, and an image size the checkpoint
+cannot have been trained at is refused, naming the trained one.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -17,7 +18,7 @@ import sys
 import dataset_utils
 from inception_resnet_v2 import aux_logits_kernel_size, smallest_input_size
 from tf_compat import tf
-from transfer import checkpoints, files
+from transfer import averages, checkpoints, files
 from transfer.errors import UsageError
 
 SETTINGS_FILENAME = 'model_settings.json'
@@ -28,7 +29,7 @@ AUX_KERNEL = 'InceptionResnetV2/AuxLogits/Conv2d_2a_5x5/weights'
 KEYS = ('image_size', 'num_classes', 'labels_file', 'labels_source', 'dataset_dir')
 
 
-def save(log_dir, image_size, labels_path, labels, dataset_dir):
+def save(log_dir, image_size, labels_path, labels, dataset_dir, moving_average_decay=None):
   """Writes the record and the label copy into log_dir, each all or nothing.
 
   Args:
@@ -37,13 +38,15 @@ def save(log_dir, image_size, labels_path, labels, dataset_dir):
     labels_path: the label file training used.
     labels: {id: name} read from it.
     dataset_dir: the folder of the TFRecords.
+    moving_average_decay: the run's --moving_average_decay, None when off.
   """
   tf.gfile.MakeDirs(log_dir)
   files.write_atomically(os.path.join(log_dir, LABELS_COPY),
                          dataset_utils.label_file_bytes(labels))
   record = dict(image_size=image_size, num_classes=len(labels), labels_file=LABELS_COPY,
                 labels_source=os.path.abspath(labels_path),
-                dataset_dir=os.path.abspath(dataset_dir))
+                dataset_dir=os.path.abspath(dataset_dir),
+                moving_average_decay=moving_average_decay)
   files.write_atomically(os.path.join(log_dir, SETTINGS_FILENAME),
                          (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
 
@@ -61,8 +64,10 @@ def load(log_dir):
     with open(path) as f:
       record = json.load(f)
     size, classes = record['image_size'], record['num_classes']
+    decay = record.setdefault('moving_average_decay', None)  # absent in older records
     if not all(isinstance(v, int) and v > 0 for v in (size, classes)) or not all(
-        isinstance(record[k], str) for k in KEYS[2:]):
+        isinstance(record[k], str) for k in KEYS[2:]) or not (
+            decay is None or isinstance(decay, float) and 0 < decay < 1):
       raise ValueError('a value of the wrong type')
   except (ValueError, KeyError, TypeError) as e:
     raise UsageError('%s is damaged (%s): delete it and pass --image_size, --labels_file '
@@ -107,7 +112,8 @@ def apply(args, checkpoint, image_size, dataset_dir, use_dataset=False):
 
   Returns:
     The lines to tell the user (see `take`) once the command's own checks pass:
-    which values were taken, and a size other than the trained one.
+    which values were taken, a size other than the trained one, and whether
+    the weights' moving averages are used (args.moving_averages is set).
   """
   folder = os.path.dirname(checkpoint) or '.'
   record = load(folder)
@@ -131,7 +137,9 @@ def apply(args, checkpoint, image_size, dataset_dir, use_dataset=False):
   if record and args.image_size != record['image_size']:
     notes.append('Using --image_size %d; the model was trained at %d.'
                  % (args.image_size, record['image_size']))
-  return notes
+  args.moving_averages, note = averages.choose(
+      checkpoint, args.no_moving_average, record and record['moving_average_decay'])
+  return notes + ([note] if note else [])
 
 
 def take(args, checkpoint, image_size, dataset_dir, use_dataset=False, out=None):

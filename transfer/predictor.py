@@ -22,14 +22,14 @@ NOT_AN_IMAGE = 'not an image (neither TensorFlow nor Pillow can decode it)'
 class Predictor(object):
   """A session holding the restored model, fed one image and one batch at a time."""
 
-  def __init__(self, checkpoint, num_classes, size):
+  def __init__(self, checkpoint, num_classes, size, moving_averages=False):
     self.graph = tf.Graph()
     with self.graph.as_default():
       self.encoded = tf.placeholder(tf.string, [], name='image_bytes')
       self.preprocessed = images.preprocess(self.encoded, size)
       self.images, self.probabilities = model.build_classifier(num_classes, size)
       self.sess = tf.Session(config=runtime.session_config())
-      model.restore_model(self.sess, checkpoint)
+      model.restore_model(self.sess, checkpoint, moving_averages)
     self.graph.finalize()
 
   def prepare(self, data):

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 import collections
 
 from tf_compat import slim, tf
+from transfer import averages as moving_averages
 from transfer.errors import NAN_LOSS_TAG
 
 # outputs: what model_fn returned; scope: the clone's name scope ('' for a
@@ -84,11 +85,19 @@ def optimize_clones(clones, optimizer, var_list=None):
   return tf.add_n(losses, name='total_loss'), grads
 
 
-def create_train_op(clones, optimizer, variables_to_train=None):
+def create_train_op(clones, optimizer, variables_to_train=None, clip_gradients=None,
+                    averages=None):
   """The op of one training step, which returns the total loss.
 
   One tower: TF-slim's create_train_op, as the script always did. More: the
   summed clone gradients, with the batch-norm updates of the first clone only.
+
+  Args:
+    clones: create_clones's.
+    optimizer: what applies the gradients.
+    variables_to_train: None trains every trainable variable.
+    clip_gradients: f([(gradient, variable)]) applied to the summed gradients, or None.
+    averages: (ExponentialMovingAverage, variables) to update after each step, or None.
 
   Returns:
     (train_op, total_loss): the loss averaged over clones, weight decay included.
@@ -96,11 +105,17 @@ def create_train_op(clones, optimizer, variables_to_train=None):
   global_step = tf.train.get_or_create_global_step()
   if len(clones) == 1:
     total_loss = tf.losses.get_total_loss()
-    return slim.learning.create_train_op(total_loss, optimizer,
-                                         variables_to_train=variables_to_train), total_loss
-  update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clones[0].scope)
-  total_loss, grads = optimize_clones(clones, optimizer, variables_to_train)
-  apply_op = optimizer.apply_gradients(grads, global_step=global_step)
-  with tf.control_dependencies([apply_op] + update_ops):
-    train_op = tf.check_numerics(tf.identity(total_loss), NAN_LOSS_TAG, name='train_op')
+    train_op = slim.training.create_train_op(total_loss, optimizer,
+                                              variables_to_train=variables_to_train,
+                                              transform_grads_fn=clip_gradients)
+  else:
+    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clones[0].scope)
+    total_loss, grads = optimize_clones(clones, optimizer, variables_to_train)
+    if clip_gradients:
+      grads = clip_gradients(grads)
+    apply_op = optimizer.apply_gradients(grads, global_step=global_step)
+    with tf.control_dependencies([apply_op] + update_ops):
+      train_op = tf.check_numerics(tf.identity(total_loss), NAN_LOSS_TAG, name='train_op')
+  if averages:
+    train_op = moving_averages.after(train_op, *averages)  # once, whatever the clones
   return train_op, total_loss

@@ -108,12 +108,18 @@ def unanswered_ps(config):
 
 
 # ================ SYNC REPLICAS ================
-def sync_optimizer(config, optimizer):
-  """SyncReplicasOptimizer around `optimizer` with --sync_replicas, else it as it is."""
+def sync_optimizer(config, optimizer, averages=None):
+  """SyncReplicasOptimizer around `optimizer` with --sync_replicas, else it as it is.
+
+  averages: (ExponentialMovingAverage, variables) or None. With --sync_replicas the
+  chief's update updates them, once per aggregated step; otherwise the train op does.
+  """
   if not config.sync_replicas:
     return optimizer
+  ema, variables = averages or (None, None)
   return tf.train.SyncReplicasOptimizer(optimizer, replicas_to_aggregate=config.replicas,
-                                        total_num_replicas=config.num_workers)
+                                        total_num_replicas=config.num_workers,
+                                        variable_averages=ema, variables_to_average=variables)
 
 
 def sync_replicas(config, optimizer):

@@ -15,9 +15,22 @@ import contextlib
 import time
 
 from tf_compat import tf
+from transfer import flags
 from transfer.errors import BAD_LABEL_TAG, UsageError
 from transfer.progress import ProgressLog
 from transfer.training.signals import Interrupted, StopSignals
+
+
+def add_flags(p, summary_every_n_steps, save_interval_secs, save_every_n_steps,
+              log_every_n_steps):
+  """When training writes summaries, checkpoints and progress lines."""
+  p.add_argument('--summary_every_n_steps', type=flags.positive_int,
+                 default=summary_every_n_steps)
+  p.add_argument('--save_interval_secs', type=flags.positive_int, default=save_interval_secs)
+  p.add_argument('--save_every_n_steps', type=flags.non_negative_int,
+                 default=save_every_n_steps, help='also save after every N steps (0: off)')
+  p.add_argument('--log_every_n_steps', type=flags.positive_int, default=log_every_n_steps,
+                 help='a progress line (step/total, loss, images/s, ETA) every N steps')
 
 
 class Checkpointer(object):

@@ -4,9 +4,13 @@
 
 The layer is the network's own, InceptionResnetV2/Logits/Logits after its
 dropout, under the network's arg_scope (so the same initialiser and weight
-decay), trained on the same cross-entropy. Then `save_checkpoint` writes a
-normal checkpoint of the whole network: the restored base as it was, the
-trained Logits, AuxLogits as initialised, global step 0.
+decay), trained on the same cross-entropy, with the run's --optimizer and its
+flags, --label_smoothing, --weight_decay and --clip_gradient_norm at the
+fixed --head_learning_rate. (No decay: the phase is a few hundred steps. No
+moving averages: fine-tuning starts them from the trained head.) Then
+`save_checkpoint` writes a normal checkpoint of the whole network: the
+restored base as it was, the trained Logits, AuxLogits as initialised, global
+step 0.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -17,8 +21,8 @@ import numpy as np
 
 from inception_resnet_v2 import inception_resnet_v2_arg_scope
 from tf_compat import slim, tf
-from transfer import bottlenecks, checkpoints, model
-from transfer.training import schedule
+from transfer import averages, bottlenecks, checkpoints, model
+from transfer.training import losses, optimizers, schedule
 
 # The network's dropout before its Logits layer.
 DROPOUT_KEEP_PROB = 0.8
@@ -33,17 +37,20 @@ _HeadGraph = collections.namedtuple('_HeadGraph', [
     'vectors', 'labels', 'is_training', 'train_op', 'loss', 'correct', 'weights', 'biases'])
 
 
-def _build_head(num_classes, learning_rate):
+def _build_head(num_classes, args):
   vectors = tf.placeholder(tf.float32, [None, bottlenecks.VECTOR_SIZE], name='bottlenecks')
   labels = tf.placeholder(tf.int64, [None], name='labels')
   is_training = tf.placeholder_with_default(False, [], name='is_training')
-  with slim.arg_scope(inception_resnet_v2_arg_scope()):
+  with slim.arg_scope(inception_resnet_v2_arg_scope(weight_decay=args.weight_decay)):
     with tf.variable_scope(model.SCOPE), tf.variable_scope('Logits'):
       net = slim.dropout(vectors, DROPOUT_KEEP_PROB, is_training=is_training, scope='Dropout')
       logits = slim.fully_connected(net, num_classes, activation_fn=None, scope='Logits')
-  tf.losses.softmax_cross_entropy(slim.one_hot_encoding(labels, num_classes), logits)
+  losses.classification_loss(logits, {}, labels, num_classes, args.label_smoothing)
   loss = tf.losses.get_total_loss()  # with the layer's weight decay
-  train_op = tf.train.AdamOptimizer(learning_rate).minimize(loss)
+  optimizer = optimizers.configure_optimizer(args, args.head_learning_rate)
+  grads = optimizer.compute_gradients(loss)
+  clip = losses.gradient_clipper(args.clip_gradient_norm)
+  train_op = optimizer.apply_gradients(clip(grads) if clip else grads)
   correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int32))
   weights, biases = slim.get_model_variables(LOGITS_SCOPE)
   return _HeadGraph(vectors, labels, is_training, train_op, loss, correct, weights, biases)
@@ -64,16 +71,16 @@ def _write_summaries(writer, epoch, values):
                                        for tag, value in sorted(values.items())]), epoch)
 
 
-def train_head(cache, num_classes, epochs, batch_size, learning_rate, seed, log_dir):
+def train_head(cache, num_classes, args, log_dir):
   """Trains the Logits layer on cached vectors; logs and summarises every epoch.
 
   Args:
     cache: {'train': (vectors, labels), 'validation': ...}, as bottlenecks.cached.
     num_classes: the classes of the head.
-    epochs: passes over the training vectors.
-    batch_size: vectors per step.
-    learning_rate: Adam's.
-    seed: fixes the initial weights, the order of the vectors and the dropout.
+    args: the training flags: --head_epochs (passes over the training vectors),
+      --head_batch_size (vectors a step), --head_learning_rate, the optimizer and
+      loss flags, and --seed (the initial weights, the order of the vectors and
+      the dropout).
     log_dir: where the TensorBoard summaries (head/...) go.
 
   Returns:
@@ -81,10 +88,11 @@ def train_head(cache, num_classes, epochs, batch_size, learning_rate, seed, log_
   """
   train_vectors, train_labels = cache['train']
   validation = cache.get('validation', (np.zeros((0, bottlenecks.VECTOR_SIZE)), np.zeros(0)))
-  order = np.random.RandomState(seed)
+  epochs, batch_size = args.head_epochs, args.head_batch_size
+  order = np.random.RandomState(args.seed)
   with tf.Graph().as_default():
-    tf.set_random_seed(seed)
-    head = _build_head(num_classes, learning_rate)
+    tf.set_random_seed(args.seed)
+    head = _build_head(num_classes, args)
     writer = tf.summary.FileWriter(log_dir)
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
@@ -180,8 +188,14 @@ def complete_checkpoint(checkpoint, variables):
   with tf.Graph().as_default():
     tf.train.import_meta_graph(meta_graph, clear_devices=True)
     copies = [v for v in tf.global_variables() if v.op.name in names]
+    by_name = {v.op.name: v for v in copies}
+    # Moving averages start from the weights they average, not from their initialisers.
+    seeds = [by_name[n].assign(by_name[n[:-len(averages.SUFFIX)]]) for n in by_name
+             if n.endswith(averages.SUFFIX) and n not in stored and
+             n[:-len(averages.SUFFIX)] in stored]
     with tf.Session() as sess:
       sess.run(tf.variables_initializer(copies))
       tf.train.Saver([v for v in copies if v.op.name in stored]).restore(sess, checkpoint)
+      sess.run(seeds)
       tf.train.Saver(copies).save(sess, checkpoint, write_meta_graph=False)
   tf.logging.info('Fine-tuning starts from the head checkpoint %s.', checkpoint)

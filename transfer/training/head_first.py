@@ -79,8 +79,7 @@ def run(args, splits, input_fn, session_config, run_schedule):
   cache = bottlenecks.cached(args.bottleneck_dir or os.path.join(args.dataset_dir, 'bottlenecks'),
                              key, {name: split.num_samples for name, split in splits.items()},
                              compute)
-  result = head.train_head(cache, num_classes, args.head_epochs, args.head_batch_size,
-                           args.head_learning_rate, args.seed, args.log_dir)
+  result = head.train_head(cache, num_classes, args, args.log_dir)
   path = head.save_checkpoint(args.log_dir, result, num_classes, args.image_size,
                               args.imagenet_checkpoint_file, exclude, args.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',

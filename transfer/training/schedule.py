@@ -1,10 +1,11 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""The learning-rate schedule, stored beside the checkpoints; resuming with another is refused.
+"""What a training step does, stored beside the checkpoints; resuming with other values is refused.
 
 The learning rate of a global step follows from the flags below and from how
 many global steps an epoch takes: training images / (batch size x clones x
-aggregated replicas). A resumed run that changed any of them would silently
+aggregated replicas); the optimizer, loss and averaging flags set what the
+step does with it. A resumed run that changed any of them would silently
 follow another schedule from the saved step on.
 """
 from __future__ import absolute_import, division, print_function
@@ -15,21 +16,28 @@ import os
 from tf_compat import tf
 from transfer import files
 from transfer.errors import UsageError
+from transfer.training import learning_rate, losses, optimizers
 
 SCHEDULE_FILENAME = 'schedule.json'
+# TF-slim's knobs: the optimizer and its flags, the decay type, the loss, the
+# clipping and the moving averages (each optimizer's flags None unless chosen).
+KNOB_KEYS = (('optimizer',) + optimizers.FLAG_NAMES + learning_rate.FLAG_NAMES +
+             losses.FLAG_NAMES + ('moving_average_decay',))
 # The flags the learning rate of a global step depends on, those of the head
-# phase, and the layers fine-tuned.
+# phase, the layers fine-tuned and the knobs.
 FLAG_KEYS = ('batch_size', 'initial_learning_rate', 'learning_rate_decay_factor',
              'num_epochs_before_decay', 'head_epochs', 'head_learning_rate', 'head_batch_size',
-             'fine_tune_from')
+             'fine_tune_from') + KNOB_KEYS
 # With what sets the steps of an epoch. num_epochs is left out on purpose: it
 # only moves the last step, so raising it extends a run on the same schedule.
 # So is fine_tune_from: choosing the layers after a head-only run is the
 # two-phase recipe (a changed choice mid-run fails the checkpoint's fit check).
+# For the same reason the knobs may change after a head-only run: fine-tuning
+# may use another optimizer than the head did.
 HEAD_KEYS = ('head_epochs', 'head_learning_rate', 'head_batch_size')
 SCHEDULE_KEYS = ('batch_size', 'train_images', 'num_clones', 'replicas_to_aggregate',
                  'initial_learning_rate', 'learning_rate_decay_factor',
-                 'num_epochs_before_decay') + HEAD_KEYS
+                 'num_epochs_before_decay') + HEAD_KEYS + KNOB_KEYS
 
 
 def schedule_of(args, train_images, config):
@@ -86,7 +94,7 @@ def check_schedule(log_dir, schedule, resuming, allow_changed, head_only=False):
                      % path)
   changes = schedule_changes(old, schedule, HEAD_KEYS if head_only else SCHEDULE_KEYS)
   if changes and not allow_changed:
-    raise UsageError('log_dir %s was trained with another learning-rate schedule (%s): '
+    raise UsageError('log_dir %s was trained with another schedule or training knobs (%s): '
                      'pass the old values, or --allow_changed_schedule to go on with the '
                      'new ones from the saved step, or choose another --log_dir'
                      % (log_dir, ', '.join(changes)))
