@@ -314,7 +314,8 @@ def predictions(knob_run, tmp_path_factory):
 def test_predict_uses_the_averages_by_default(predictions):
   np.testing.assert_allclose(predictions['default'], predictions['averaged'], atol=1e-5,
                              rtol=0)
-  assert np.abs(predictions['default'] - predictions['raw']).max() > 1e-3
+  # Apart by far more than the tolerance above (9e-4 on TF 2.x once, 1e-5 allowed).
+  assert np.abs(predictions['default'] - predictions['raw']).max() > 1e-4
 
 
 def test_the_saved_models_probabilities_come_from_the_averages(predictions, knob_run,
