@@ -13,6 +13,8 @@ labels.txt (`0:daisy` ...) next to them:
 Every photo is decoded once on the way in, so a broken file is reported here
 (and skipped) rather than stopping a training run hours later. A converted set
 is published as a whole: a crash leaves either the old set or the new one.
+From Python, `convert(**flags)` takes the flags as keywords:
+convert(photo_dir='flower_photos', output_dir='data').
 """
 from __future__ import absolute_import, division, print_function
 
@@ -21,71 +23,95 @@ import sys
 
 from dataset_utils import DatasetError
 from transfer import cli
-from transfer.datasets import convert, demo_photos, flowers, photos, publish
+from transfer.datasets import convert as conversion
+from transfer.datasets import demo_photos, flowers, photos, publish
 from transfer.downloads import DOWNLOAD_TIMEOUT
 
 # ================ DEFAULTS (each one is also a command-line flag) ================
 photo_dir = ''
 output_dir = '.'
-validation_size = convert.VALIDATION_SIZE  # with --make_demo: demo_photos.DEMO_VALIDATION_SIZE
-num_shards = convert.NUM_SHARDS
-random_seed = convert.RANDOM_SEED
-file_prefix = convert.FILE_PREFIX
+validation_size = conversion.VALIDATION_SIZE  # with --make_demo: demo_photos.DEMO_VALIDATION_SIZE
+num_shards = conversion.NUM_SHARDS
+random_seed = conversion.RANDOM_SEED
+file_prefix = conversion.FILE_PREFIX
 jpeg_quality = photos.JPEG_QUALITY
-num_threads = convert.NUM_THREADS
+num_threads = conversion.NUM_THREADS
 flowers_url = flowers.FLOWERS_URL
 download_dir = ''
 download_timeout = DOWNLOAD_TIMEOUT
 demo_images_per_class = demo_photos.DEMO_IMAGES_PER_CLASS
 
 
-def finish_interrupted_publish(args):
+def finish_interrupted_publish(settings):
   """--finish_publish: completes what a crash left in OUTPUT_DIR, and nothing more."""
-  if not os.path.isdir(args.output_dir):
-    raise DatasetError('--output_dir %s does not exist' % args.output_dir)
-  with publish.output_lock(args.output_dir):
-    done = publish.finish_publish(args.output_dir)
-  print('Finished publishing the set in %s.' % args.output_dir if done else
-        'Nothing to finish: %s holds no interrupted publish.' % args.output_dir)
+  if not os.path.isdir(settings.output_dir):
+    raise DatasetError('--output_dir %s does not exist' % settings.output_dir)
+  with publish.output_lock(settings.output_dir):
+    done = publish.finish_publish(settings.output_dir)
+  print('Finished publishing the set in %s.' % settings.output_dir if done else
+        'Nothing to finish: %s holds no interrupted publish.' % settings.output_dir)
+  return done
 
 
-def photo_source(args):
+def photo_source(settings):
   """The photo folder the flags name, drawn or downloaded first when asked.
 
   Returns:
     (photo folder, validation size).
   """
-  if args.make_demo and args.download_flowers:
+  if settings.make_demo and settings.download_flowers:
     raise DatasetError('pass either --make_demo or --download_flowers, not both')
-  if args.make_demo:
-    folder = args.photo_dir or os.path.join(args.output_dir, 'demo_photos')
-    print('Drawing %d demo photos a class into %s' % (args.demo_images_per_class, folder))
-    demo_photos.make_demo_photos(folder, images_per_class=args.demo_images_per_class)
+  if settings.make_demo:
+    folder = settings.photo_dir or os.path.join(settings.output_dir, 'demo_photos')
+    print('Drawing %d demo photos a class into %s' % (settings.demo_images_per_class, folder))
+    demo_photos.make_demo_photos(folder, images_per_class=settings.demo_images_per_class)
     return folder, demo_photos.DEMO_VALIDATION_SIZE
-  if args.download_flowers:
-    if args.photo_dir:
+  if settings.download_flowers:
+    if settings.photo_dir:
       raise DatasetError('--download_flowers makes its own photo folder: drop --photo_dir, '
-                         'or drop --download_flowers to convert %s' % args.photo_dir)
-    return flowers.download_flowers(args.download_dir or args.output_dir, args.flowers_url,
-                                    args.download_timeout), validation_size
-  if args.photo_dir:
-    return args.photo_dir, validation_size
+                         'or drop --download_flowers to convert %s' % settings.photo_dir)
+    return flowers.download_flowers(settings.download_dir or settings.output_dir,
+                                    settings.flowers_url,
+                                    settings.download_timeout), validation_size
+  if settings.photo_dir:
+    return settings.photo_dir, validation_size
   raise DatasetError('nothing to convert: pass --photo_dir PHOTOS, --download_flowers or '
                      '--make_demo (see --help)')
 
 
-def run(args):
+def convert_photos(settings):
+  """Converts the photos the settings name; see `convert` for what it returns."""
+  s = settings
+  if s.finish_publish:
+    return {'finished_publish': finish_interrupted_publish(s)}
+  folder, default_validation_size = photo_source(s)
+  return conversion.convert_dataset(
+      folder, s.output_dir,
+      validation_size=(default_validation_size if s.validation_size is None
+                       else s.validation_size),
+      num_shards=s.num_shards, random_seed=s.random_seed, file_prefix=s.file_prefix,
+      overwrite=s.overwrite, jpeg_quality=s.jpeg_quality, num_threads=s.num_threads)
+
+
+def convert(**flags):
+  """Converts as `python create_tfrecord.py` would, with the flags as keywords.
+
+  Returns:
+    conversion.convert_dataset's dict (class_names, train and validation record
+    counts, files, skipped, ignored, reencoded); with finish_publish=True,
+    {'finished_publish': whether an interrupted publish was completed}.
+
+  Raises:
+    TypeError: for a keyword that is no flag.
+    DatasetError, UsageError: (ValueErrors) with the line the command prints
+      after `error: `.
+  """
+  return cli.call('convert', convert_photos, build_parser(), flags)
+
+
+def run(settings):
   """The command: converts the photos the flags name, then returns the exit code."""
-  if args.finish_publish:
-    finish_interrupted_publish(args)
-    return 0
-  folder, default_validation_size = photo_source(args)
-  convert.convert_dataset(
-      folder, args.output_dir,
-      validation_size=(default_validation_size if args.validation_size is None
-                       else args.validation_size),
-      num_shards=args.num_shards, random_seed=args.random_seed, file_prefix=args.file_prefix,
-      overwrite=args.overwrite, jpeg_quality=args.jpeg_quality, num_threads=args.num_threads)
+  convert_photos(settings)
   return 0
 
 

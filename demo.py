@@ -80,12 +80,14 @@ def prepare_records(args):
   return records, photo_dir
 
 
-def train_args(args, records, log_dir, *extra):
-  """The demo's training flags, then `extra`."""
-  argv = ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(args.image_size),
-          '--batch_size', str(args.batch_size), '--batch_norm_decay', str(args.batch_norm_decay),
-          '--num_epochs_before_decay', str(args.num_epochs_before_decay)]
-  return train_flowers.build_parser().parse_args(argv + list(extra))
+def train(args, records, log_dir, **flags):
+  """train_flowers.train with the demo's training flags, then `flags`; (result, seconds)."""
+  start = time.time()
+  result = train_flowers.train(
+      dataset_dir=records, log_dir=log_dir, image_size=args.image_size,
+      batch_size=args.batch_size, batch_norm_decay=args.batch_norm_decay,
+      num_epochs_before_decay=args.num_epochs_before_decay, **flags)
+  return result, time.time() - start
 
 
 def fast_recipe(args, records, log_dir, checkpoint, head_only=False):
@@ -94,26 +96,16 @@ def fast_recipe(args, records, log_dir, checkpoint, head_only=False):
   A head_only run followed by a full one in the same log_dir is the two-phase
   recipe: the second run finds the head checkpoint and only fine-tunes.
   """
-  epochs = 0 if head_only else args.fine_tune_epochs
-  extra = ['--imagenet_checkpoint_file', checkpoint, '--head_epochs', str(args.head_epochs),
-           '--num_epochs', str(epochs), '--initial_learning_rate',
-           str(args.fine_tune_learning_rate), '--bottleneck_dir',
-           os.path.join(args.work_dir, 'bottlenecks'), '--seed', '0']
-  if not head_only:
-    extra += ['--fine_tune_from', args.fine_tune_from]
-  return timed(train_flowers.train, train_args(args, records, log_dir, *extra))
+  return train(args, records, log_dir, imagenet_checkpoint_file=checkpoint,
+               head_epochs=args.head_epochs, num_epochs=0 if head_only else args.fine_tune_epochs,
+               initial_learning_rate=args.fine_tune_learning_rate,
+               bottleneck_dir=os.path.join(args.work_dir, 'bottlenecks'), seed=0,
+               fine_tune_from=None if head_only else args.fine_tune_from)
 
 
 def from_scratch(args, records, log_dir, num_epochs):
-  return timed(train_flowers.train, train_args(
-      args, records, log_dir, '--from_scratch', '--num_epochs', str(num_epochs),
-      '--initial_learning_rate', str(args.initial_learning_rate)))
-
-
-def timed(fn, *fn_args):
-  start = time.time()
-  result = fn(*fn_args)
-  return result, time.time() - start
+  return train(args, records, log_dir, from_scratch=True, num_epochs=num_epochs,
+               initial_learning_rate=args.initial_learning_rate)
 
 
 def pretrain_source(args):
@@ -136,9 +128,8 @@ def pretrain_source(args):
 
 
 def evaluate(args, records, log_dir, log_eval):
-  return eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', log_eval,
-       '--image_size', str(args.image_size), '--num_epochs', '1']))
+  return eval_flowers.evaluate(dataset_dir=records, log_dir=log_dir, log_eval=log_eval,
+                               image_size=args.image_size, num_epochs=1)
 
 
 def remove_old_log(folder):

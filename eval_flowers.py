@@ -7,7 +7,8 @@
     python eval_flowers.py --imagenet_baseline  # ImageNet weights, untrained new heads
 
 Writes TensorBoard summaries, `predictions.png` (the last batch with predicted
-and true names) and `confusion_matrix.png` to log_eval.
+and true names) and `confusion_matrix.png` to log_eval. From Python,
+`evaluate(**flags)` takes the flags as keywords: evaluate(log_dir='log').
 """
 from __future__ import absolute_import, division, print_function
 
@@ -21,6 +22,7 @@ import train_flowers
 from tf_compat import slim, tf
 from train_flowers import get_split, load_batch, steps_per_epoch
 from transfer import averages, checkpoints, cli, flags, model, model_settings, pictures, runtime
+from transfer.training import control
 
 # ================ EVALUATION INFORMATION ================
 # The training log folder, whose latest checkpoint is evaluated.
@@ -38,7 +40,7 @@ num_epochs = 3
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
 image_size = train_flowers.image_size
-summary_every_n_steps = train_flowers.summary_every_n_steps
+summary_every_n_steps = control.summary_every_n_steps
 # How many images of the last batch the picture shows.
 num_images_shown = 10
 # For --imagenet_baseline: the ImageNet checkpoint, and the new heads it lacks.
@@ -48,42 +50,43 @@ checkpoint_exclude_scopes = train_flowers.checkpoint_exclude_scopes
 seed = None
 
 
-def resolve_checkpoint(args):
+def resolve_checkpoint(settings):
   """Picks the checkpoint to evaluate and the variables it must restore.
 
   Returns:
     (path or None, variables or {name in the checkpoint: variable}): None for
     the clean baseline.
   """
-  if args.clean_baseline:
+  s = settings
+  if s.clean_baseline:
     tf.logging.info('Clean baseline: nothing is restored.')
     return None, []
-  if args.imagenet_baseline:
-    checkpoints.require_checkpoint(args.imagenet_checkpoint_file)
+  if s.imagenet_baseline:
+    checkpoints.require_checkpoint(s.imagenet_checkpoint_file)
     # The new heads and the step are not in it: they keep their initial values.
-    return args.imagenet_checkpoint_file, slim.get_variables_to_restore(
-        exclude=flags.split_scopes(args.checkpoint_exclude_scopes) + ['global_step'])
+    return s.imagenet_checkpoint_file, slim.get_variables_to_restore(
+        exclude=flags.split_scopes(s.checkpoint_exclude_scopes) + ['global_step'])
   # Every variable, batch-norm moving statistics and the step included; each
   # weight from its moving average where there is one (see model_settings.take).
-  checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
+  checkpoint = checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir)
   return checkpoint, averages.restore_names(checkpoint, slim.get_variables_to_restore(),
-                                            args.moving_averages)
+                                            s.moving_averages)
 
 
-def build_eval_graph(args):
+def build_eval_graph(settings):
   """Builds the evaluation graph; returns a dict of the tensors eval runs."""
-  tf.set_random_seed(args.seed)  # the un-restored weights of the baselines
-  dataset = get_split('validation', args.dataset_dir, args.file_pattern, args.labels_file)
+  s = settings
+  tf.set_random_seed(s.seed)  # the un-restored weights of the baselines
+  dataset = get_split('validation', s.dataset_dir, s.file_pattern, s.labels_file)
   with tf.device(runtime.INPUT_DEVICE):
-    images, raw_images, labels = load_batch(dataset, args.batch_size, args.image_size,
-                                            args.image_size, is_training=False,
-                                            num_epochs=args.num_epochs)
+    images, raw_images, labels = load_batch(dataset, s.batch_size, s.image_size, s.image_size,
+                                            is_training=False, num_epochs=s.num_epochs)
   _, end_points = model.build_model(images, dataset.num_classes, is_training=False)
   # No optimizer here, so the step is advanced by hand; it is restored with the
   # rest, so evaluation summaries line up with the training step.
   global_step = tf.train.get_or_create_global_step()
   global_step_op = tf.assign_add(global_step, 1)
-  checkpoint, variables_to_restore = resolve_checkpoint(args)
+  checkpoint, variables_to_restore = resolve_checkpoint(s)
 
   probabilities = end_points['Predictions']
   predictions = tf.argmax(probabilities, 1)
@@ -102,16 +105,17 @@ def build_eval_graph(args):
               checkpoint=checkpoint, variables_to_restore=variables_to_restore)
 
 
-def eval_loop(sess, sv, g, args):
+def eval_loop(sess, sv, g, settings):
   """Runs every validation batch; returns the confusion matrix and the last batch."""
   num_classes = g['dataset'].num_classes
-  num_steps = steps_per_epoch(args.num_epochs * g['dataset'].num_samples, args.batch_size)
-  epoch_steps = steps_per_epoch(g['dataset'].num_samples, args.batch_size)
+  num_epochs, batch_size = settings.num_epochs, settings.batch_size
+  num_steps = steps_per_epoch(num_epochs * g['dataset'].num_samples, batch_size)
+  epoch_steps = steps_per_epoch(g['dataset'].num_samples, batch_size)
   confusion = np.zeros((num_classes, num_classes), np.int64)
   last = None
   for step in range(num_steps):
     if step % epoch_steps == 0:
-      tf.logging.info('Epoch: %d/%d', step // epoch_steps + 1, args.num_epochs)
+      tf.logging.info('Epoch: %d/%d', step // epoch_steps + 1, num_epochs)
       tf.logging.info('Current Streaming Accuracy: %.4f', sess.run(g['accuracy']))
     start = time.time()
     _, step_count, raw, labels, predictions = sess.run(
@@ -121,12 +125,12 @@ def eval_loop(sess, sv, g, args):
                     step_count, accuracy, time.time() - start)
     np.add.at(confusion, (labels, predictions), 1)
     last = (raw, labels, predictions)
-    if step_count % args.summary_every_n_steps == 0 or step == num_steps - 1:
+    if step_count % settings.summary_every_n_steps == 0 or step == num_steps - 1:
       sv.summary_computed(sess, sess.run(g['summary_op']), global_step=step_count)
   return confusion, last
 
 
-def report(sess, g, confusion, last, args):
+def report(sess, g, confusion, last, settings):
   """Logs the final figures, writes the pictures and returns the results."""
   names = [g['dataset'].labels_to_name[i] for i in range(g['dataset'].num_classes)]
   accuracy, top_k = sess.run([g['accuracy'], g['top_k']])
@@ -135,14 +139,14 @@ def report(sess, g, confusion, last, args):
     seen = confusion[i].sum()
     tf.logging.info('Accuracy of %s: %s', name,
                     '%.4f (%d images)' % (confusion[i, i] / seen, seen) if seen else 'no images')
+  shown, log_eval = settings.num_images_shown, settings.log_eval
   grid = pictures.save_predictions(
-      os.path.join(args.log_eval, 'predictions.png'), last[0][:args.num_images_shown],
-      [names[i] for i in last[1][:args.num_images_shown]],
-      [names[i] for i in last[2][:args.num_images_shown]])
+      os.path.join(log_eval, 'predictions.png'), last[0][:shown],
+      [names[i] for i in last[1][:shown]], [names[i] for i in last[2][:shown]])
   matrix = pictures.save_confusion_matrix(
-      os.path.join(args.log_eval, 'confusion_matrix.png'), confusion, names)
+      os.path.join(log_eval, 'confusion_matrix.png'), confusion, names)
   tf.logging.info('Pictures: %s, %s', grid, matrix)
-  if args.show:
+  if settings.show:
     pictures.show_pictures([grid, matrix])
   # Last, so that scripts can read it off the final line.
   print('Final Streaming Accuracy: %.4f' % accuracy)
@@ -151,48 +155,67 @@ def report(sess, g, confusion, last, args):
           'confusion': confusion, 'pictures': [grid, matrix]}
 
 
-def take_settings(args):
-  """Fills the unset --image_size, --dataset_dir and labels from the trained log dir."""
-  if args.clean_baseline or args.imagenet_baseline:
+def take_settings(settings):
+  """The settings with --image_size, --dataset_dir and labels filled from the trained log dir."""
+  s = settings
+  if s.clean_baseline or s.imagenet_baseline:
     # No fine-tuned checkpoint to read them from: the constants above.
-    args.image_size = args.image_size or image_size
-    args.dataset_dir = args.dataset_dir or dataset_dir
-    args.moving_averages = False
-    return
-  model_settings.take(args, checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir),
-                      image_size, dataset_dir, use_dataset=True)
+    return s._replace(image_size=s.image_size or image_size,
+                      dataset_dir=s.dataset_dir or dataset_dir, moving_averages=False)
+  choice, _ = model_settings.take(
+      checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir), s.image_size, s.dataset_dir,
+      s.labels_file, s.no_moving_average, (image_size, dataset_dir), use_dataset=True)
+  return s._replace(**choice._asdict())
 
 
-def evaluate(args):
+def run_evaluation(settings):
   """Evaluates under a Supervisor that restores but never saves.
+
+  Args:
+    settings: eval's settings (settings_from_flags); the unset image size,
+      dataset dir and labels are taken from the trained log dir.
 
   Returns:
     {'accuracy', 'top_k_accuracy', 'confusion', 'pictures'}.
   """
   tf.logging.set_verbosity(tf.logging.INFO)
-  config = runtime.session_config(args)  # first: a missing GPU fails before any work
-  tf.logging.info('Running on %s.', runtime.describe(args))
-  take_settings(args)
+  config = runtime.session_config(settings.runtime)  # first: a missing GPU fails at once
+  tf.logging.info('Running on %s.', runtime.describe(settings.runtime))
+  settings = take_settings(settings)
   with tf.Graph().as_default():
-    g = build_eval_graph(args)
+    g = build_eval_graph(settings)
     init_fn = checkpoints.init_fn(
         g['checkpoint'], g['variables_to_restore'],
         'evaluate with the --image_size, --dataset_dir and labels it was trained with')
-    tf.gfile.MakeDirs(args.log_eval)
-    sv = runtime.Supervisor(logdir=args.log_eval, summary_op=None, saver=None,
+    tf.gfile.MakeDirs(settings.log_eval)
+    sv = runtime.Supervisor(logdir=settings.log_eval, summary_op=None, saver=None,
                             init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS,
                             **runtime.ALONE)
     with sv.managed_session(config=config) as sess:
-      confusion, last = eval_loop(sess, sv, g, args)
-      result = report(sess, g, confusion, last, args)
+      confusion, last = eval_loop(sess, sv, g, settings)
+      result = report(sess, g, confusion, last, settings)
       tf.logging.info('Model evaluation has completed! Visit TensorBoard for more '
                       'information regarding your evaluation.')
   return result
 
 
-def run(args):
+def evaluate(**flags):
+  """Evaluates as `python eval_flowers.py` would, with the flags as keywords.
+
+  Returns:
+    {'accuracy', 'top_k_accuracy', 'confusion' (a [classes, classes] array,
+    true by predicted), 'pictures' (the two PNG paths)}.
+
+  Raises:
+    TypeError: for a keyword that is no flag.
+    UsageError: (a ValueError) with the line the command prints after `error: `.
+  """
+  return cli.call('evaluate', run_evaluation, build_parser(), flags, settings_from_flags)
+
+
+def run(settings):
   """The command: evaluates, then returns the exit code."""
-  evaluate(args)
+  run_evaluation(settings)
   return 0
 
 
@@ -229,8 +252,15 @@ def build_parser():
   return p
 
 
+def settings_from_flags(args):
+  """Eval's immutable settings: the flags, the runtime ones as a RuntimeSettings, and
+  `moving_averages` (whether the averages are used; take_settings decides)."""
+  return cli.frozen(args, 'EvalSettings', {'runtime': runtime.RuntimeSettings},
+                    moving_averages=False)
+
+
 def main(argv=None):
-  return cli.main(run, build_parser(), argv)
+  return cli.main(run, build_parser(), argv, settings_from_flags)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ Writes, into OUTPUT_DIR:
                     (int64, top-1) and `class_names`;
   labels.txt        the class names, `index:name` per line;
   model.tflite      with --tflite: the frozen graph for TensorFlow Lite.
-Everything is written to a temporary folder that is renamed at the end.
+Everything is written to a temporary folder that is renamed at the end. From
+Python, `export(**flags)` takes the flags as keywords: export(output_dir='export').
 """
 from __future__ import absolute_import, division, print_function
 
@@ -36,15 +37,37 @@ image_size = model.DEFAULT_IMAGE_SIZE
 model_version = 1
 
 
-def run(args):
+def write(settings):
+  """Exports the checkpoint the settings name; returns {file name: path written}."""
+  s = settings
+  exporting.check_output_dir(s.output_dir, s.overwrite)
+  # The checkpoint, and the names of its classes.
+  checkpoint = checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir)
+  choice, (_, names) = model_settings.take(
+      checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
+      (image_size, dataset_dir))
+  return exporting.write_export(s.output_dir, checkpoint, names, choice.image_size,
+                                s.model_version, s.tflite, choice.moving_averages)
+
+
+def export(**flags):
+  """Exports as `python export_flowers.py` would, with the flags as keywords.
+
+  Returns:
+    exporting.write_export's {file name: path}: 'frozen_graph.pb', 'saved_model',
+    'labels.txt' and, with tflite=True, 'model.tflite'.
+
+  Raises:
+    TypeError: for a keyword that is no flag.
+    UsageError: (a ValueError) with the line the command prints after `error: `.
+  """
+  return cli.call('export', write, build_parser(), flags, settings_from_flags)
+
+
+def run(settings):
   """The command: exports, prints what it wrote, then returns the exit code."""
   tf.logging.set_verbosity(tf.logging.ERROR)
-  exporting.check_output_dir(args.output_dir, args.overwrite)
-  # The checkpoint, and the names of its classes.
-  checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
-  _, names = model_settings.take(args, checkpoint, image_size, dataset_dir)
-  written = exporting.write_export(args.output_dir, checkpoint, names, args.image_size,
-                                   args.model_version, args.tflite, args.moving_averages)
+  written = write(settings)
   for name in sorted(written):
     print('Wrote %s' % written[name])
   return 0
@@ -65,8 +88,13 @@ def build_parser():
   return p
 
 
+def settings_from_flags(args):
+  """Export's immutable settings: its flags."""
+  return cli.frozen(args, 'ExportSettings')
+
+
 def main(argv=None):
-  return cli.main(run, build_parser(), argv)
+  return cli.main(run, build_parser(), argv, settings_from_flags)
 
 
 if __name__ == '__main__':

@@ -10,9 +10,13 @@ Prints `PATH<TAB>NAME<TAB>PROBABILITY` for each image (with --show_top_k, the to
 exactly as `eval_flowers.py` does, so the probabilities are the ones evaluation
 computes for the same image. An unreadable file gets one line on stderr and is
 skipped; the exit status is then 1, or 2 when no image could be read.
+
+From Python, `predict(photos, **flags)` takes the flags as keywords and
+returns one dict a classified photo: predict(['photo.jpg'], log_dir='log').
 """
 from __future__ import absolute_import, division, print_function
 
+import os
 import sys
 
 from tf_compat import tf
@@ -36,24 +40,32 @@ top_k = 5
 output_json = ''
 
 
-def predict(args, out=None, err=None):
-  """Classifies the images the arguments name, printing as it goes.
+def classify(settings, out=None, err=None):
+  """Classifies the images settings.inputs names, printing as it goes.
+
+  Args:
+    settings: predict's settings (settings_from_flags).
+    out, err: where results and skipped files are printed; stdout, stderr by default.
 
   Returns:
-    The exit status: 0, 1 if a file was skipped, 2 if none could be read.
+    (results, skipped): [{'path', 'names', 'probabilities', 'indices'}] of the
+    classified images (top-k, best first), [{'path', 'reason'}] of the skipped.
   """
   out, err = out or sys.stdout, err or sys.stderr
+  s = settings
   # The checkpoint, and the names of its classes.
-  checkpoint = checkpoints.find_checkpoint(args.checkpoint_file, args.log_dir)
-  labels_path, names = model_settings.take(args, checkpoint, image_size, dataset_dir, out=err)
-  k = min(args.top_k, len(names))
-  paths, missing = images.find_images(args.inputs)
+  checkpoint = checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir)
+  choice, (labels_path, names) = model_settings.take(
+      checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
+      (image_size, dataset_dir), out=err)
+  k = min(s.top_k, len(names))
+  paths, missing = images.find_images(s.inputs)
   results, skipped = [], []
 
   def on_result(path, top):
     results.append(dict(path=path, **top))
     out.write('%s\t%s\t%.4f\n' % (path, top['names'][0], top['probabilities'][0]))
-    if args.show_top_k:
+    if s.show_top_k:
       for rank, (name, p) in enumerate(zip(top['names'], top['probabilities']), 1):
         out.write('  %d. %s\t%.4f\n' % (rank, name, p))
     out.flush()
@@ -67,25 +79,53 @@ def predict(args, out=None, err=None):
     on_skip(item, reason)
   # One session for every batch.
   if paths:
-    classifier = predictor.Predictor(checkpoint, len(names), args.image_size,
-                                     args.moving_averages)
+    classifier = predictor.Predictor(checkpoint, len(names), choice.image_size,
+                                     choice.moving_averages)
     try:
-      predictor.classify_paths(classifier, paths, names, args.batch_size, k, on_result,
+      predictor.classify_paths(classifier, paths, names, s.batch_size, k, on_result,
                                on_skip)
     finally:
       classifier.close()
-  if args.output_json:
-    predictor.write_json(args.output_json, {
-        'checkpoint': checkpoint, 'labels_file': labels_path, 'image_size': args.image_size,
+  if s.output_json:
+    predictor.write_json(s.output_json, {
+        'checkpoint': checkpoint, 'labels_file': labels_path, 'image_size': choice.image_size,
         'images': results, 'skipped': skipped})
+  return results, skipped
+
+
+def predict(photos, **flags):
+  """Classifies photos as `python predict_flowers.py` would, with the flags as keywords.
+
+  Args:
+    photos: image files, folders or glob patterns (a list, or one string).
+    **flags: predict_flowers.py's flags by name, e.g. log_dir='log', top_k=3.
+
+  Returns:
+    One dict a classified photo, in order: 'path', 'names' (the top-k class
+    names, best first), 'probabilities' (the same order) and 'indices'; nothing
+    is printed for them. A photo that cannot be read is skipped with a line on
+    stderr, as the command does.
+
+  Raises:
+    TypeError: for a keyword that is no flag.
+    UsageError: (a ValueError) with the line the command prints after `error: `.
+  """
+  photos = [photos] if isinstance(photos, str) else list(photos)
+
+  def results_only(settings):  # the caller gets the results: no lines on stdout
+    with open(os.devnull, 'w') as quiet:
+      return classify(settings, out=quiet)[0]
+  return cli.call('predict', results_only, build_parser(), flags, settings_from_flags,
+                  positionals={'inputs': photos})
+
+
+def run(settings):
+  """The command: 0, 1 when a file was skipped, 2 when none could be read."""
+  tf.logging.set_verbosity(tf.logging.ERROR)
+  results, skipped = classify(settings)
   if not results:
     return 2
   return 1 if skipped else 0
-
-
-def run(args):
-  tf.logging.set_verbosity(tf.logging.ERROR)
-  return predict(args)
 
 
 # ================ COMMAND LINE ================
@@ -108,8 +148,13 @@ def build_parser():
   return p
 
 
+def settings_from_flags(args):
+  """Predict's immutable settings: its flags."""
+  return cli.frozen(args, 'PredictSettings')
+
+
 def main(argv=None):
-  return cli.main(run, build_parser(), argv)
+  return cli.main(run, build_parser(), argv, settings_from_flags)
 
 
 if __name__ == '__main__':

@@ -51,11 +51,11 @@ CHECKPOINT_NAME = 'inception_resnet_v2_2016_08_30.ckpt'
 RESULTS = 'results.json'
 # (key, row title, eval_flowers flags); the trained rows evaluate their own log.
 EVALUATIONS = (
-    ('fine_tuned', 'fine-tuned from ImageNet', []),
-    ('head_only', 'head only, from cached bottlenecks', []),
-    ('fast', 'head first, then the top from Mixed_7a', []),
-    ('clean', 'clean model (no restored weights)', ['--clean_baseline']),
-    ('imagenet', 'ImageNet weights, untrained heads', ['--imagenet_baseline']),
+    ('fine_tuned', 'fine-tuned from ImageNet', {}),
+    ('head_only', 'head only, from cached bottlenecks', {}),
+    ('fast', 'head first, then the top from Mixed_7a', {}),
+    ('clean', 'clean model (no restored weights)', {'clean_baseline': True}),
+    ('imagenet', 'ImageNet weights, untrained heads', {'imagenet_baseline': True}),
 )
 TRAINED = ('fine_tuned', 'head_only', 'fast')
 
@@ -134,16 +134,15 @@ def prepare_checkpoint(paths, args):
 
 def training_flags(paths, args, key):
   """train_flowers' flags for a trained row: the seed's recipe, or the fast one."""
-  argv = ['--dataset_dir', paths.data, '--log_dir', paths.train_log(key),
-          '--imagenet_checkpoint_file', paths.checkpoint, '--image_size', str(args.image_size),
-          '--batch_size', str(args.batch_size)]
+  common = dict(dataset_dir=paths.data, log_dir=paths.train_log(key),
+                imagenet_checkpoint_file=paths.checkpoint, image_size=args.image_size,
+                batch_size=args.batch_size)
   if key == 'fine_tuned':
-    return argv + ['--num_epochs', str(args.num_epochs)]
-  argv += ['--head_epochs', str(args.head_epochs), '--bottleneck_dir', paths.bottlenecks]
+    return dict(common, num_epochs=args.num_epochs)
+  common.update(head_epochs=args.head_epochs, bottleneck_dir=paths.bottlenecks)
   if key == 'head_only':
-    return argv + ['--num_epochs', '0']
-  return argv + ['--num_epochs', str(args.fine_tune_epochs), '--fine_tune_from',
-                 args.fine_tune_from]
+    return dict(common, num_epochs=0)
+  return dict(common, num_epochs=args.fine_tune_epochs, fine_tune_from=args.fine_tune_from)
 
 
 def train_all(paths, args):
@@ -156,11 +155,10 @@ def train_all(paths, args):
   for key in TRAINED:
     print('Training: %s' % dict((k, t) for k, t, _ in EVALUATIONS)[key])
     start = time.time()
-    train_flowers.train(train_flowers.build_parser().parse_args(
-        training_flags(paths, args, key)))
+    train_flowers.train(**training_flags(paths, args, key))
     seconds = results.get('train_seconds', {}).get(key, 0.0) + time.time() - start
     results.setdefault('train_seconds', {})[key] = seconds
-    files.write_atomically(paths.results, json.dumps(results, indent=1).encode('utf-8'))
+    files.write_json(paths.results, results)
     trained[key] = (trained_checkpoint(paths.train_log(key), key), seconds)
   # The fast row's time includes its first phase, the head-only row's run.
   trained['fast'] = (trained['fast'][0], trained['fast'][1] + trained['head_only'][1])
@@ -188,7 +186,7 @@ def evaluate_all(paths, args, trained):
     {key: (validation accuracy, wall time: training plus evaluation)}.
   """
   results = load_results(paths.results)
-  for key, title, flags in EVALUATIONS:
+  for key, title, baseline in EVALUATIONS:
     # A trained result belongs to one checkpoint; a longer training redoes it.
     source = trained[key][0] if key in trained else paths.checkpoint
     done = results.get(key)
@@ -198,15 +196,14 @@ def evaluate_all(paths, args, trained):
     print('Evaluating: %s' % title)
     start = time.time()
     checkpoint = trained[key if key in trained else 'fine_tuned'][0]  # unused by baselines
-    result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-        ['--dataset_dir', paths.data, '--log_dir', paths.log, '--log_eval', paths.log_eval(key),
-         '--checkpoint_file', checkpoint, '--imagenet_checkpoint_file', paths.checkpoint,
-         '--image_size',
-         str(args.image_size), '--batch_size', str(args.eval_batch_size), '--num_epochs',
-         str(args.eval_num_epochs)] + flags))
+    result = eval_flowers.evaluate(
+        dataset_dir=paths.data, log_dir=paths.log, log_eval=paths.log_eval(key),
+        checkpoint_file=checkpoint, imagenet_checkpoint_file=paths.checkpoint,
+        image_size=args.image_size, batch_size=args.eval_batch_size,
+        num_epochs=args.eval_num_epochs, **baseline)
     results[key] = {'accuracy': result['accuracy'], 'checkpoint': source,
                     'image_size': args.image_size, 'eval_seconds': time.time() - start}
-    files.write_atomically(paths.results, json.dumps(results, indent=1).encode('utf-8'))
+    files.write_json(paths.results, results)
   return {key: (results[key]['accuracy'], results[key].get('eval_seconds', 0.0) +
                 (trained[key][1] if key in trained else 0.0)) for key, _, _ in EVALUATIONS}
 

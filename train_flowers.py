@@ -9,10 +9,11 @@ command-line flag of the same name), then `get_split` -> `load_batch` -> `run()`
     python train_flowers.py --download_checkpoint  # fetch that checkpoint first
     python train_flowers.py --from_scratch         # the un-restored "clean" baseline
     tensorboard --logdir log
+
+From Python, `train(**flags)` takes the flags as keywords: train(num_epochs=2).
 """
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import functools
 import math
 import os
@@ -20,13 +21,14 @@ import sys
 
 import inception_preprocessing
 from tf_compat import slim, tf
-from transfer import averages, checkpoints, cli, flags, model, model_settings, runtime
+from transfer import averages, cli, flags, model, model_settings, runtime
 from transfer.datasets import records
 from transfer.deployment import clones, cluster
-from transfer.deployment.config import DeploymentConfig, add_deployment_flags
-from transfer.errors import BAD_LABEL_TAG, UsageError
-from transfer.training import (control, head, head_first, learning_rate, loop, losses,
-                               optimizers, schedule, start)
+from transfer.deployment.config import add_deployment_flags
+from transfer.errors import BAD_LABEL_TAG
+from transfer.training import (control, head_first, learning_rate, loop, losses, optimizers,
+                               schedule, start)
+from transfer.training.settings import TrainSettings
 
 # ================ DATASET INFORMATION ================
 # Where the TFRecord files (and the labels.txt the converter writes) are.
@@ -56,36 +58,14 @@ batch_size = 10
 initial_learning_rate = 0.0002
 learning_rate_decay_factor = 0.7
 num_epochs_before_decay = 2
-# TF-slim's knobs are flags too (the README's table); the seed's Adam by default.
-optimizer = 'adam'
 # New heads are trained from their initial values; everything else restores.
 checkpoint_exclude_scopes = 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits'
 trainable_scopes = ''  # empty: train every variable
 batch_norm_decay = 0.9997
-summary_every_n_steps = 10
-save_interval_secs = 600
 # None: a new random seed each run (see the --seed help for what a seed fixes).
 seed = None
-# Also save after every this many steps (0: only by time). Saves also happen on
-# Ctrl-C / SIGTERM and at the end.
-save_every_n_steps = 0
-# A progress line (step/total, loss, images/s, ETA) every this many steps.
-log_every_n_steps = 10
-# Where --download_checkpoint fetches the ImageNet checkpoint.
-checkpoint_url = checkpoints.CHECKPOINT_URL
-
-# ================ FAST TRANSFER ================
-# Head first (0: the seed's recipe): epochs of the new Logits layer alone, on
-# each image's cached bottleneck vector, before fine-tuning on images.
-head_epochs = 0
-# Adam at its default rate, as the Keras transfer-learning guide trains its new head.
-head_learning_rate = 0.001
-# TF Hub's retrain.py trains its final layer on batches of 100 cached vectors.
-head_batch_size = 100
-bottleneck_dir = ''  # empty: DATASET_DIR/bottlenecks
-bottleneck_batch_size = 32  # images per forward pass of the cache pass
-# Train only this end point's block and those above it ('': every layer).
-fine_tune_from = ''
+# Later flags (TF-slim's knobs, saving and progress, the fast transfer, devices)
+# keep their defaults beside their settings: transfer/training/, transfer/runtime.py.
 
 
 # ================ DATASET LOADING ================
@@ -179,109 +159,52 @@ def steps_per_epoch(num_samples, batch_size):
 
 
 # ================ TRAINING ================
-def _configure_learning_rate(args, epoch_steps, global_step):
-  """--learning_rate_decay_type; by default the seed's staircase decay every N epochs."""
-  decay_steps = int((args.num_epochs_before_decay or 0) * epoch_steps)
-  return learning_rate.configure_learning_rate(args, decay_steps, global_step)
-
-
-def _configure_optimizer(args, lr, config, moving_averages):
-  """--optimizer (the seed's Adam), loss-scaled for float16, synchronised if asked."""
-  optimizer = runtime.wrap_optimizer(optimizers.configure_optimizer(args, lr), args)
-  return cluster.sync_optimizer(config, optimizer, moving_averages)
-
-
-def _get_trained_scopes(args):
-  """The scopes of --fine_tune_from, whose batch norm alone trains; None: all layers."""
-  return model.fine_tune_scopes(args.fine_tune_from) if args.fine_tune_from else None
-
-
-def _get_variables_to_train(args):
-  """The variables of --fine_tune_from or --trainable_scopes; None trains them all.
-
-  Only these get gradients: the backward pass stops at the lowest of them.
-  """
-  trained_scopes = _get_trained_scopes(args)
-  if trained_scopes:
-    return [v for v in tf.trainable_variables() if model.in_scopes(v.op.name, trained_scopes)]
-  scopes = flags.split_scopes(args.trainable_scopes)
-  if not scopes:
-    return None
-  variables = [v for s in scopes for v in tf.trainable_variables(s)]
-  if not variables:
-    raise UsageError('--trainable_scopes %s matches no variable' % args.trainable_scopes)
-  return variables
-
-
-def _get_init_fn(args, variables_to_restore, resume_from):
-  """What initialises the variables the Supervisor does not restore from log_dir.
-
-  Returns:
-    A function of a session restoring the ImageNet weights, or None when
-    training resumes from log_dir or starts from scratch.
-  """
-  if resume_from:
-    if head.missing_training_variables(resume_from, tf.global_variables()):
-      head.complete_checkpoint(resume_from, tf.global_variables())
-    problems = checkpoints.checkpoint_mismatches(resume_from, tf.global_variables())
-    if problems:
-      raise UsageError('log_dir %s holds a checkpoint of another model or settings (%s): '
-                       'remove that folder or choose another --log_dir'
-                       % (args.log_dir, checkpoints.describe_problems(problems)))
-    tf.logging.info('Resuming from %s; the ImageNet checkpoint is not used.', resume_from)
-    return None
-  if args.from_scratch:
-    tf.logging.info('Training from scratch: no variable is restored.')
-    return None
-  return checkpoints.init_fn(
-      args.imagenet_checkpoint_file, variables_to_restore,
-      'check --imagenet_checkpoint_file and --checkpoint_exclude_scopes')
-
-
-def build_training_graph(args, dataset, config):
-  """Builds the seed's training graph in the default graph.
+def build_training_graph(settings, dataset):
+  """Builds the tutorial's training graph in the default graph.
 
   Args:
-    args: the training flags.
+    settings: the run's TrainSettings.
     dataset: the training split, from get_split.
-    config: the run's DeploymentConfig.
 
   Returns:
     A training.loop.TrainGraph.
   """
-  tf.set_random_seed(args.seed)  # initial weights and distortions; None: random
+  s, config = settings, settings.deployment
+  tf.set_random_seed(s.seed)  # initial weights and distortions; None: random
   # Data: one shuffled, distorted batch per step (and clone).
   with tf.device(runtime.INPUT_DEVICE):
-    images, _, labels = load_batch(dataset, args.batch_size * config.num_clones,
-                                   args.image_size, args.image_size)
-  epoch_steps = steps_per_epoch(dataset.num_samples, config.images_per_update(args.batch_size))
+    images, _, labels = load_batch(dataset, s.batch_size * config.num_clones, s.image_size,
+                                   s.image_size)
+  epoch_steps = steps_per_epoch(dataset.num_samples, s.images_per_update)
+  trained_scopes = model.fine_tune_scopes(s.fine_tune_from) if s.fine_tune_from else None
 
   def tower(images, labels):
     logits, end_points = model.build_model(images, dataset.num_classes, True,
-                                           trained_scopes=_get_trained_scopes(args),
-                                           batch_norm_decay=args.batch_norm_decay,
-                                           weight_decay=args.weight_decay)
-    # Cross-entropy on the main head (and AuxLogits, if weighted); the
-    # arg_scope adds the weight decay.
+                                           trained_scopes=trained_scopes,
+                                           batch_norm_decay=s.batch_norm_decay,
+                                           weight_decay=s.loss.weight_decay)
+    # Cross-entropy of the heads (AuxLogits if weighted); the arg_scope adds weight decay.
     losses.classification_loss(logits, end_points, labels, dataset.num_classes,
-                               args.label_smoothing, args.aux_loss_weight)
+                               s.loss.label_smoothing, s.loss.aux_loss_weight)
     return end_points
 
   towers = clones.create_clones(config, tower, images, labels)
   # Chosen right after the model, so optimizer slots and the step are left out.
-  variables_to_restore = slim.get_variables_to_restore(
-      exclude=flags.split_scopes(args.checkpoint_exclude_scopes))
+  variables_to_restore = slim.get_variables_to_restore(exclude=s.exclude_scopes)
 
   # The learning rate decays by steps; an update takes every clone's batch.
   global_step = tf.train.get_or_create_global_step()
-  lr = _configure_learning_rate(args, epoch_steps, global_step)
-  moving_averages = averages.for_training(args.moving_average_decay, global_step)
-  optimizer = _configure_optimizer(args, lr, config, moving_averages)
+  lr = learning_rate.configure_learning_rate(
+      s.learning_rate, int((s.learning_rate.num_epochs_before_decay or 0) * epoch_steps),
+      global_step)
+  moving_averages = averages.for_training(s.moving_average_decay, global_step)
+  optimizer = cluster.sync_optimizer(config, runtime.wrap_optimizer(
+      optimizers.configure_optimizer(s.optimizer, lr), s.runtime), moving_averages)
   # create_train_op also runs the batch-norm moving-average updates, and the
   # weights' moving averages unless the sync chief keeps them.
   train_op, total_loss = clones.create_train_op(
-      towers, optimizer, _get_variables_to_train(args),
-      losses.gradient_clipper(args.clip_gradient_norm),
+      towers, optimizer, start.variables_to_train(trained_scopes, s.trainable_scopes),
+      losses.gradient_clipper(s.loss.clip_gradient_norm),
       None if config.sync_replicas else moving_averages)
 
   # The streaming accuracy, named apart from the summary tag (else accuracy_1).
@@ -303,83 +226,69 @@ def build_training_graph(args, dataset, config):
 
 
 # ================ HEAD FIRST ================
-def _bottleneck_splits(args, train_split):
-  """The splits the head phase caches: train, and validation when converted."""
-  splits = {'train': train_split}
-  if tf.gfile.Glob(os.path.join(args.dataset_dir, args.file_pattern % 'validation')):
-    splits['validation'] = get_split('validation', args.dataset_dir, args.file_pattern,
-                                     args.labels_file)
-  return splits
-
-
-def _head_first(args, train_split, session_config, run_schedule):
+def _head_first(settings, train_split, session_config, run_schedule):
   """--head_epochs: caches the bottlenecks, trains the Logits on them, saves the network."""
-  splits = _bottleneck_splits(args, train_split)
+  s = settings
+  splits = {'train': train_split}  # and validation, when converted
+  if tf.gfile.Glob(os.path.join(s.dataset_dir, s.file_pattern % 'validation')):
+    splits['validation'] = get_split('validation', s.dataset_dir, s.file_pattern,
+                                     s.labels_file)
 
   def input_fn(split):
     # Read once, in order, with evaluation preprocessing: what eval_flowers sees.
-    images, _, labels = load_batch(split, args.bottleneck_batch_size, args.image_size,
-                                   args.image_size, is_training=False, num_epochs=1)
+    images, _, labels = load_batch(split, s.head.bottleneck_batch_size, s.image_size,
+                                   s.image_size, is_training=False, num_epochs=1)
     return images, labels
-  return head_first.run(args, splits, input_fn, session_config, run_schedule)
+  return head_first.run(s, splits, input_fn, session_config, run_schedule)
 
 
-def _save_model_settings(args):
-  """Records in log_dir what using the model needs: image size, labels, dataset."""
-  labels_path, labels = records.read_labels(args.dataset_dir, args.labels_file)
-  model_settings.save(args.log_dir, args.image_size, labels_path, labels, args.dataset_dir,
-                      args.moving_average_decay)
-
-
-def train(args, config=None, master=''):
+def run_training(settings, master=''):
   """Builds the graph and fine-tunes under a Supervisor.
 
   Args:
-    args: the training flags.
-    config: the run's DeploymentConfig; by default made from the flags.
+    settings: the run's TrainSettings.
     master: the session target, a cluster server's (see cluster.run_task).
 
   Returns:
     {'loss', 'accuracy', 'global_step'} at the end: the last step's loss and
-    the streaming training accuracy of this run.
+    the streaming training accuracy of this run; NaN for both when log_dir
+    already held every step (global_step is then the one it holds).
   """
+  s, config = settings, settings.deployment
   tf.logging.set_verbosity(tf.logging.INFO)
-  session_config = runtime.session_config(args)  # first: a missing GPU fails before any work
-  tf.logging.info('Running on %s.', runtime.describe(args))
-  config = config or DeploymentConfig.from_flags(args)
-  head_first.check_flags(args, config)
-  dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
-  resume_from, run_schedule = start.check_start(args, config, dataset.num_samples)
-  if args.head_epochs and not resume_from:  # a finished head phase left a checkpoint
-    resume_from = _head_first(args, dataset, session_config, run_schedule)
-    _save_model_settings(args)
-  total_steps = args.num_epochs * steps_per_epoch(dataset.num_samples,
-                                                  config.images_per_update(args.batch_size))
+  session_config = runtime.session_config(s.runtime)  # first: a missing GPU fails at once
+  tf.logging.info('Running on %s.', runtime.describe(s.runtime))
+  dataset = get_split('train', s.dataset_dir, s.file_pattern, s.labels_file)
+  resume_from, run_schedule = start.check_start(s, dataset.num_samples)
+  if s.head.head_epochs and not resume_from:  # a finished head phase left a checkpoint
+    resume_from = _head_first(s, dataset, session_config, run_schedule)
+  total_steps = s.num_epochs * steps_per_epoch(dataset.num_samples, s.images_per_update)
   done = start.steps_already_done(config, total_steps, resume_from)
   if done is not None:
     return {'loss': float('nan'), 'accuracy': float('nan'), 'global_step': done}
 
   with tf.Graph().as_default(), cluster.device_scope(config):
-    graph = build_training_graph(args, dataset, config)
+    graph = build_training_graph(s, dataset)
     init_fn = None
     if config.is_chief:
-      init_fn = _get_init_fn(args, graph.variables_to_restore, resume_from)
-      schedule.save_schedule(args.log_dir, run_schedule)
-      _save_model_settings(args)
-    start.warn_slow_batch_norm(args, total_steps)
+      init_fn = start.init_fn(s, graph.variables_to_restore, resume_from)
+      schedule.save_schedule(s.log_dir, run_schedule)
+      model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
+                        s.moving_average_decay)
+    start.warn_slow_batch_norm(s.batch_norm_decay, s.from_scratch, total_steps)
     tf.logging.info('%d training images, %d steps an epoch, %d epochs.',
-                    dataset.num_samples, graph.steps_per_epoch, args.num_epochs)
+                    dataset.num_samples, graph.steps_per_epoch, s.num_epochs)
     # summary_op=None: the loop writes summaries itself, every few steps; and it
     # saves between steps (control.Checkpointer), so the Supervisor never does.
-    sv = runtime.Supervisor(logdir=args.log_dir, summary_op=None, init_fn=init_fn,
+    sv = runtime.Supervisor(logdir=s.log_dir, summary_op=None, init_fn=init_fn,
                             save_model_secs=0, stop_grace_secs=runtime.STOP_GRACE_SECS,
                             **cluster.supervisor_args(config))
     ctl = control.TrainingControl(
-        args, config.images_per_update(args.batch_size),
+        s.control, s.images_per_update,
         functools.partial(cluster.unanswered_ps, config) if config.cluster else None)
-    with ctl.signals, control.input_failures_reported(args.dataset_dir, ctl), \
+    with ctl.signals, control.input_failures_reported(s.dataset_dir, ctl), \
         sv.managed_session(master, config=cluster.session_config(config, session_config)) as sess:
-      loss = loop.train_loop(sess, sv, graph, args, ctl, config)
+      loss = loop.train_loop(sess, sv, graph, s.num_epochs, ctl, config)
       accuracy, step = sess.run([graph.accuracy, graph.global_step])
       tf.logging.info('Final Loss: %s', loss)
       tf.logging.info('Final Accuracy: %s', accuracy)
@@ -390,15 +299,45 @@ def train(args, config=None, master=''):
   return {'loss': float(loss), 'accuracy': float(accuracy), 'global_step': int(step)}
 
 
-def run(args):
-  """The command: trains (alone, or as a worker or ps task of a cluster), then
-  returns the exit code (128 + signal when stopped by one)."""
-  config = DeploymentConfig.from_flags(args)
-  head_first.check_flags(args, config)  # before a cluster task starts its server
-  return cluster.run_task(config, lambda master: train(args, config, master))
+def _run_task(settings):
+  """This process's part: training alone or as a cluster worker, or a ps task's serving."""
+  return cluster.run_task(settings.deployment, lambda master: run_training(settings, master))
+
+
+def train(**flags):
+  """Trains as `python train_flowers.py` would, with the flags as keywords.
+
+  Returns:
+    run_training's {'loss', 'accuracy', 'global_step'}; None for a ps task.
+
+  Raises:
+    TypeError: for a keyword that is no flag.
+    UsageError: (a ValueError) for a bad value or input, with the line the
+      command prints after `error: `.
+    KeyboardInterrupt: on Ctrl-C, after saving the last finished step.
+  """
+  return cli.call('train', _run_task, build_parser(), flags, settings_from_flags)
+
+
+def make_settings(**flags):
+  """The TrainSettings `train(**flags)` would run with, checked; for a look before a run."""
+  return settings_from_flags(cli.flags_from_keywords(build_parser(), flags, 'make_settings'))
+
+
+def run(settings):
+  """The command: trains (alone, or as a worker or ps task of a cluster); exit code 0."""
+  _run_task(settings)
+  return 0
 
 
 # ================ COMMAND LINE ================
+def settings_from_flags(args):
+  """The run's TrainSettings from the parsed flags, the tutorial's decay defaults filled in."""
+  flags = {k: v for k, v in vars(args).items() if k not in ('debug', 'verbose')}
+  return TrainSettings.from_flags(dict(learning_rate_decay_factor=learning_rate_decay_factor,
+                                       num_epochs_before_decay=num_epochs_before_decay), **flags)
+
+
 def build_parser():
   """Every constant at the top of this file is a flag of the same name."""
   p = cli.new_parser(__doc__.split('\n\n')[0])
@@ -406,44 +345,34 @@ def build_parser():
   p.add_argument('--file_pattern', default=file_pattern, help='%%s is the split name')
   p.add_argument('--log_dir', default=log_dir, help='checkpoints and TensorBoard events')
   flags.add_imagenet_flags(p, checkpoint_file, checkpoint_exclude_scopes)
-  # The seed's name for the ImageNet checkpoint; in eval it names the trained one.
+  # The tutorial's name for the ImageNet checkpoint; in eval it names the trained one.
   p.add_argument('--checkpoint_file', dest='imagenet_checkpoint_file',
-                 help="the seed's name of --imagenet_checkpoint_file")
+                 help="the tutorial's name of --imagenet_checkpoint_file")
   p.add_argument('--num_epochs', type=flags.non_negative_int, default=num_epochs,
                  help='epochs of training on images (0 with --head_epochs: the head alone)')
   p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
   learning_rate.add_flags(p, initial_learning_rate, learning_rate_decay_factor,
                           num_epochs_before_decay)
-  optimizers.add_flags(p, optimizer)
+  optimizers.add_flags(p)
   losses.add_flags(p)
   averages.add_training_flag(p)
   p.add_argument('--trainable_scopes', default=trainable_scopes,
                  help='comma-separated scopes to train (default: all)')
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
-  control.add_flags(p, summary_every_n_steps, save_interval_secs, save_every_n_steps,
-                    log_every_n_steps)
+  control.add_flags(p)
   p.add_argument('--seed', type=int, default=seed,
                  help='the same initial weights and sequence of distortions; the input '
                  'threads still vary which photo meets which distortion, and the batch '
                  'order (default: a new seed each run)')
-  p.add_argument('--allow_changed_schedule', action='store_true',
-                 help='resume even though a flag that changes what a step does (batch, '
-                 'learning rate, optimizer, loss, averages, clones) or the number of '
-                 'training images differs from the saved run')
-  p.add_argument('--from_scratch', action='store_true',
-                 help='restore nothing: the "clean" baseline')
-  p.add_argument('--download_checkpoint', action='store_true',
-                 help='fetch the ImageNet checkpoint when it is missing')
-  p.add_argument('--checkpoint_url', default=checkpoint_url, help=argparse.SUPPRESS)
-  head_first.add_flags(p, head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
-                       bottleneck_batch_size, fine_tune_from)
+  start.add_flags(p)
+  head_first.add_flags(p)
   runtime.add_runtime_flags(p)
   add_deployment_flags(p)
   return p
 
 
 def main(argv=None):
-  return cli.main(run, build_parser(), argv)
+  return cli.main(run, build_parser(), argv, settings_from_flags)
 
 
 if __name__ == '__main__':

@@ -75,13 +75,13 @@ def measure(args, flags):
   from timed_loop import build_graph, run_steps
   from transfer import runtime
   tf.logging.set_verbosity(tf.logging.ERROR)
-  targs = train_flowers.build_parser().parse_args(
+  targs = train_flowers.settings_from_flags(train_flowers.build_parser().parse_args(
       ['--dataset_dir', args.records, '--batch_size', str(args.batch_size),
        '--image_size', str(args.image_size), '--from_scratch',
-       '--summary_every_n_steps', '10'] + flags)
+       '--summary_every_n_steps', '10'] + flags))
   with tf.Graph().as_default():
     graph = build_graph(targs)
-    with runtime.queue_session(runtime.session_config(targs)) as sess:
+    with runtime.queue_session(runtime.session_config(targs.runtime)) as sess:
       # Warm-up through the loop itself: TF prepares an executor (seconds for
       # this graph) for each new set of fetches, and the loop's are its own.
       run_steps(sess, graph, targs, args.warmup)
@@ -90,7 +90,7 @@ def measure(args, flags):
       seconds = (time.time() - start) / args.steps
   return {'seconds_per_step': seconds,
           'peak_rss_gb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 ** 2,
-          'describe': runtime.describe(targs)}
+          'describe': runtime.describe(targs.runtime)}
 
 
 # ---------------------------------------------------------------- driver

@@ -27,10 +27,9 @@ from transfer.datasets import convert, demo_photos  # noqa: E402
 
 def time_training(args, records):
   """Returns (s/step of train_loop, s/step of bare train_op) in one session."""
-  targs = train_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--batch_size', str(args.batch_size),
-       '--image_size', str(args.image_size), '--from_scratch',
-       '--summary_every_n_steps', '10'])
+  targs = train_flowers.make_settings(dataset_dir=records, batch_size=args.batch_size,
+                                      image_size=args.image_size, from_scratch=True,
+                                      summary_every_n_steps=10)
   with tf.Graph().as_default():
     graph = build_graph(targs)
     with runtime.queue_session(runtime.session_config()) as sess:
@@ -38,9 +37,8 @@ def time_training(args, records):
       # takes seconds for this graph; do it for all three outside the timing.
       for _ in range(args.warmup):
         sess.run(graph.train_op)
-      targs.summary_every_n_steps = 2
-      run_steps(sess, graph, targs, steps=2)
-      targs.summary_every_n_steps = 10
+      run_steps(sess, graph, targs._replace(
+          control=targs.control._replace(summary_every_n_steps=2)), steps=2)
       # Alternate the two, so drift in machine load hits both alike.
       loop_time, bare_time = 0.0, 0.0
       for _ in range(args.rounds):
@@ -57,17 +55,17 @@ def time_training(args, records):
 
 def time_eval(args, records, work):
   """Returns images/s of eval_flowers' loop (an un-restored model: speed only)."""
-  eargs = eval_flowers.build_parser().parse_args(
+  eargs = eval_flowers.settings_from_flags(eval_flowers.build_parser().parse_args(
       ['--dataset_dir', records, '--log_eval', os.path.join(work, 'eval'), '--clean_baseline',
        '--batch_size', str(args.batch_size), '--num_epochs', '3',
-       '--image_size', str(args.image_size)])
+       '--image_size', str(args.image_size)]))
   with tf.Graph().as_default():
     g = eval_flowers.build_eval_graph(eargs)
     with runtime.queue_session(runtime.session_config()) as sess:
       # Warm up on one epoch's worth of batches, then time the other two.
       for _ in range(g['dataset'].num_samples // args.batch_size):
         sess.run(g['predictions'])
-      eargs.num_epochs = 2
+      eargs = eargs._replace(num_epochs=2)
       start = time.time()
       confusion, _ = eval_flowers.eval_loop(sess, NoStop(), g, eargs)
       elapsed = time.time() - start

@@ -74,16 +74,16 @@ def time_head(epochs, vectors=FLOWERS_TRAIN, classes=5):
            'validation': (rng.rand(350, bottlenecks.VECTOR_SIZE).astype(np.float32),
                           rng.randint(0, classes, 350).astype(np.int64))}
   start = time.time()
-  args = train_flowers.build_parser().parse_args(['--head_epochs', str(epochs), '--seed', '0'])
-  head.train_head(cache, classes, args, tempfile.mkdtemp(prefix='bench_head_'))
+  s = train_flowers.make_settings(head_epochs=epochs, seed=0)
+  head.train_head(cache, classes, s.head, s.optimizer, s.loss, s.seed,
+                  tempfile.mkdtemp(prefix='bench_head_'))
   return time.time() - start
 
 
 def time_steps(records, size, rounds, steps, fine_tune_from=''):
   """Seconds a training step of batch 10 takes, warm-up excluded."""
-  targs = train_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--batch_size', str(SEED_BATCH), '--image_size', str(size),
-       '--from_scratch', '--fine_tune_from', fine_tune_from])
+  targs = train_flowers.make_settings(dataset_dir=records, batch_size=SEED_BATCH, image_size=size,
+                                      from_scratch=True, fine_tune_from=fine_tune_from)
   with tf.Graph().as_default():
     graph = build_graph(targs)
     with runtime.queue_session(runtime.session_config()) as sess:

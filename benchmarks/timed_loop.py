@@ -4,7 +4,6 @@
 from __future__ import absolute_import, division, print_function
 
 import train_flowers
-from transfer.deployment.config import DeploymentConfig
 from transfer.training import control, loop
 
 
@@ -19,18 +18,16 @@ class NoStop(object):
     pass
 
 
-def build_graph(targs):
-  """train_flowers' training graph for the flags `targs`, one process, in the default graph."""
-  dataset = train_flowers.get_split('train', targs.dataset_dir, targs.file_pattern,
-                                    targs.labels_file)
-  return train_flowers.build_training_graph(targs, dataset, DeploymentConfig())
+def build_graph(settings):
+  """train_flowers' training graph for `settings` (a TrainSettings), in the default graph."""
+  dataset = train_flowers.get_split('train', settings.dataset_dir, settings.file_pattern,
+                                    settings.labels_file)
+  return train_flowers.build_training_graph(settings, dataset)
 
 
-def run_steps(sess, graph, targs, steps):
+def run_steps(sess, graph, settings, steps):
   """Runs the real train_loop for exactly `steps` more steps (no epoch header on the way)."""
   first = sess.run(graph.global_step)
-  targs.num_epochs = 1
-  config = DeploymentConfig()
-  loop.train_loop(sess, NoStop(), graph._replace(steps_per_epoch=first + steps), targs,
-                  control.TrainingControl(targs, config.images_per_update(targs.batch_size)),
-                  config)
+  loop.train_loop(sess, NoStop(), graph._replace(steps_per_epoch=first + steps), 1,
+                  control.TrainingControl(settings.control, settings.images_per_update),
+                  settings.deployment)

@@ -23,8 +23,8 @@ NAMES = ('records', 'spec_checkpoint', 'source_checkpoint', 'trained')
 # averages that evaluation sometimes collapsed to one class (seen with 4).
 # The learning rate falls fast so that the weights settle and the batch-norm
 # moving averages (decay 0.8) catch up with them within 28 steps.
-TRAINING = ('--batch_size', '8', '--batch_norm_decay', '0.8', '--num_epochs_before_decay', '1',
-            '--learning_rate_decay_factor', '0.3')
+TRAINING = dict(batch_size=8, batch_norm_decay=0.8, num_epochs_before_decay=1,
+                learning_rate_decay_factor=0.3)
 
 
 def lock_path(base, name):
@@ -96,16 +96,16 @@ def make_trained(base, folder):
   """Trains from scratch for 6 epochs (24 steps), then resumes for a 7th."""
   import train_flowers
   from tf_compat import tf
-  from tiny_data import train_args
+  from tiny_data import train_flags
   records = get(base, 'records')
   log_dir = os.path.join(folder, 'log')
-  first = train_flowers.train(train_args(records, log_dir, '--from_scratch',
-                                         '--num_epochs', '6', *TRAINING))
+  first = train_flowers.train(**train_flags(records, log_dir, from_scratch=True, num_epochs=6,
+                                            **TRAINING))
   first_checkpoint = tf.train.latest_checkpoint(log_dir)
   # Resuming must not need the ImageNet checkpoint: point it at nothing.
-  resumed = train_flowers.train(train_args(records, log_dir, '--num_epochs', '7',
-                                           '--checkpoint_file', '/nonexistent/x.ckpt',
-                                           *TRAINING))
+  resumed = train_flowers.train(**train_flags(records, log_dir, num_epochs=7,
+                                              checkpoint_file='/nonexistent/x.ckpt',
+                                              **TRAINING))
   return dict(log_dir=log_dir, first=first, resumed=resumed,
               first_checkpoint=first_checkpoint)
 

@@ -26,7 +26,7 @@ import sample_files
 import tiny_data
 import train_flowers
 from tf_compat import tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, SPEC
+from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, SPEC
 from transfer.errors import BAD_LABEL_TAG
 
 
@@ -230,7 +230,7 @@ def test_label_at_or_above_num_classes(records, tmp_path, capsys):
   labels = tmp_path / 'one_class.txt'
   labels.write_text('0:blue\n')
   log_dir = tmp_path / 'log'
-  assert_one_error(train_main(records, log_dir, '--labels_file', str(labels), *HEADS_ONLY),
+  assert_one_error(train_main(records, log_dir, '--labels_file', str(labels), *HEADS_ONLY_ARGV),
                    capsys.readouterr().err, BAD_LABEL_TAG, records, '--labels_file')
   assert tf.train.latest_checkpoint(str(log_dir)) is None
 
@@ -238,7 +238,8 @@ def test_label_at_or_above_num_classes(records, tmp_path, capsys):
 def test_loss_that_becomes_nan(records, tmp_path, capsys):
   # Adam moves every weight by about the learning rate: 1e30 overflows at once.
   log_dir = tmp_path / 'log'
-  assert_one_error(train_main(records, log_dir, '--initial_learning_rate', '1e30', *HEADS_ONLY),
+  assert_one_error(train_main(records, log_dir, '--initial_learning_rate', '1e30',
+                              *HEADS_ONLY_ARGV),
                    capsys.readouterr().err, 'NaN', '--initial_learning_rate', '--log_dir')
 
 

@@ -19,14 +19,14 @@ import eval_flowers
 import outputs_fixture
 import train_flowers
 from tf_compat import tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, command_line
 
 # venv folder -> the make command that builds it.
 VENVS = {'.venv': 'make venv', '.venv-tf2': 'make venv TF=2'}
 # Like the `trained` fixture; 32 training images make 4 steps an epoch. Each
 # resume trains the heads only: every variable still crosses both ways.
-TRAINING = ['--batch_size', '8', '--batch_norm_decay', '0.8', '--summary_every_n_steps', '2',
-            '--imagenet_checkpoint_file', '/nonexistent/x.ckpt'] + list(HEADS_ONLY)
+TRAINING = dict(batch_size=8, batch_norm_decay=0.8, summary_every_n_steps=2,
+                imagenet_checkpoint_file='/nonexistent/x.ckpt', **HEADS_ONLY)
 STEPS_PER_EPOCH = 4
 
 
@@ -69,14 +69,14 @@ def run_there(python, script, *argv):
   return result.stdout + result.stderr
 
 
-def train_argv(records, log_dir, epochs, *extra):
-  return ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
-          '--num_epochs', str(epochs)] + TRAINING + list(extra)
+def train_flags(records, log_dir, epochs):
+  return dict(TRAINING, dataset_dir=records, log_dir=log_dir, image_size=IMAGE_SIZE,
+              num_epochs=epochs)
 
 
-def eval_argv(records, log_dir, log_eval):
-  return ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', log_eval,
-          '--image_size', str(IMAGE_SIZE), '--batch_size', '4', '--num_epochs', '1']
+def eval_flags(records, log_dir, log_eval):
+  return dict(dataset_dir=records, log_dir=log_dir, log_eval=log_eval, image_size=IMAGE_SIZE,
+              batch_size=4, num_epochs=1)
 
 
 def accuracy_in(output):
@@ -100,8 +100,7 @@ def copy_latest_checkpoint(source_dir, log_dir):
 
 
 def evaluate_here(records, log_dir, log_eval):
-  args = eval_flowers.build_parser().parse_args(eval_argv(records, log_dir, log_eval))
-  return eval_flowers.evaluate(args)['accuracy']
+  return eval_flowers.evaluate(**eval_flags(records, log_dir, log_eval))['accuracy']
 
 
 def test_checkpoints_move_both_ways_and_evaluate_alike(records, trained, tmp_path):
@@ -112,17 +111,17 @@ def test_checkpoints_move_both_ways_and_evaluate_alike(records, trained, tmp_pat
   copy_latest_checkpoint(trained['log_dir'], log_dir)
   assert latest_step(log_dir) == 7 * STEPS_PER_EPOCH
 
-  output = run_there(python, 'train_flowers.py', *train_argv(records, log_dir, 8))
+  output = run_there(python, 'train_flowers.py', *command_line(train_flags(records, log_dir, 8)))
   assert 'Resuming from' in output
   assert latest_step(log_dir) == 8 * STEPS_PER_EPOCH
 
-  result = train_flowers.train(train_flowers.build_parser().parse_args(
-      train_argv(records, log_dir, 9)))
+  result = train_flowers.train(**train_flags(records, log_dir, 9))
   assert result['global_step'] == latest_step(log_dir) == 9 * STEPS_PER_EPOCH
   assert np.isfinite(result['loss'])
 
   # Both versions judge the checkpoint alike: same predictions on the same images.
   here = evaluate_here(records, log_dir, str(tmp_path / 'eval_here'))
   there = accuracy_in(run_there(python, 'eval_flowers.py',
-                                *eval_argv(records, log_dir, str(tmp_path / 'eval_there'))))
+                                *command_line(eval_flags(records, log_dir,
+                                                         str(tmp_path / 'eval_there')))))
   assert abs(there - here) <= 1 / 8.0, (there, here)

@@ -24,7 +24,8 @@ import train_flowers
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
 from test_train_flowers import build_graph
 from tf_compat import slim, tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO, SPEC, read_spec, train_args
+from tiny_data import (HEADS_ONLY, HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, SPEC, read_spec, train_flags,
+                       train_settings)
 from transfer import averages
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
@@ -47,8 +48,11 @@ STEP_LINE = re.compile(r'step (\d+)/(\d+): loss [-\d.naif]+, [\d.]+ images/s, ET
 ])
 def test_bad_cluster_flags_get_one_line(records, tmp_path, capsys, flags, named):
   log_dir = tmp_path / 'log'
-  code = train_flowers.main(['--dataset_dir', records, '--log_dir', str(log_dir),
-                             '--from_scratch'] + flags)
+  try:
+    code = train_flowers.main(['--dataset_dir', records, '--log_dir', str(log_dir),
+                               '--from_scratch'] + flags)
+  except SystemExit as e:  # refused when the settings are built: the parser's error line
+    code = e.code
   err = capsys.readouterr().err.strip()
   assert code == 1
   assert len(err.splitlines()) == 1 and err.startswith('error: '), err
@@ -132,10 +136,10 @@ def test_two_clones_make_the_step_of_one_tower_of_the_whole_batch(tmp_path):
 
 
 def test_clone_graph_devices_updates_and_regularisers(records):
-  args = train_args(records, 'unused', '--num_clones', '2', '--clone_on_cpu',
-                    '--moving_average_decay', '0.9', '--weight_decay', '0.003', *HEADS_ONLY)
+  settings = train_settings(records, 'unused', num_clones=2, clone_on_cpu=True,
+                            moving_average_decay=0.9, weight_decay=0.003, **HEADS_ONLY)
   with tf.Graph().as_default() as graph:
-    g = build_graph(args)
+    g = build_graph(settings)
     ops = graph.get_operations()
     # What the train op runs, found by walking its inputs back.
     needed, todo = set(), [g.train_op.op]
@@ -170,14 +174,14 @@ def two_clones(records, tmp_path_factory, monkeypatch_module):
   seen = []
   real = control.TrainingControl
 
-  def recording(args, images_per_step, *rest):
+  def recording(settings, images_per_step, *rest):
     seen.append(images_per_step)
-    return real(args, images_per_step, *rest)
+    return real(settings, images_per_step, *rest)
 
   monkeypatch_module.setattr(control, 'TrainingControl', recording)
-  result = train_flowers.train(train_args(
-      records, log_dir, '--num_clones', '2', '--clone_on_cpu', '--from_scratch',
-      '--num_epochs', '1', '--batch_norm_decay', '0.5', *HEADS_ONLY))
+  result = train_flowers.train(**train_flags(
+      records, log_dir, num_clones=2, clone_on_cpu=True, from_scratch=True, num_epochs=1,
+      batch_norm_decay=0.5, **HEADS_ONLY))
   monkeypatch_module.undo()
   return dict(log_dir=log_dir, result=result, images_per_step=seen)
 
@@ -204,10 +208,9 @@ def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, record
   assert latest.endswith('model.ckpt-8')
   # The variables are shared: their names are those of one tower, the official checkpoint's.
   assert model_variables(latest) == {n for n, _ in read_spec(SPEC)} | {'global_step'}
-  evaluated = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--log_dir', two_clones['log_dir'], '--log_eval',
-       str(tmp_path / 'eval'), '--image_size', str(IMAGE_SIZE), '--num_epochs', '1',
-       '--batch_size', '8']))
+  evaluated = eval_flowers.evaluate(
+      dataset_dir=records, log_dir=two_clones['log_dir'], log_eval=str(tmp_path / 'eval'),
+      image_size=IMAGE_SIZE, num_epochs=1, batch_size=8)
   assert evaluated['confusion'].sum() == 8
 
 
@@ -218,7 +221,7 @@ def test_resuming_with_another_clone_count_is_refused(two_clones, records, capsy
   assert stored['num_clones'] == 2 and stored['replicas_to_aggregate'] == 1
   code = train_flowers.main(['--dataset_dir', records, '--log_dir', two_clones['log_dir'],
                              '--image_size', str(IMAGE_SIZE), '--batch_size', '2',
-                             '--num_epochs', '2'] + list(HEADS_ONLY))
+                             '--num_epochs', '2'] + list(HEADS_ONLY_ARGV))
   err = capsys.readouterr().err.strip()
   assert code == 1 and len(err.splitlines()) == 1, err
   assert 'num_clones 2 -> 1' in err and '--allow_changed_schedule' in err
@@ -276,7 +279,7 @@ class Cluster(object):
               '--dataset_dir', records, '--log_dir', self.log_dir, '--from_scratch',
               '--image_size', str(IMAGE_SIZE), '--batch_size', '4', '--num_epochs', '1',
               '--batch_norm_decay', '0.5', '--summary_every_n_steps', '2',
-              '--log_every_n_steps', '1'] + list(HEADS_ONLY) + list(flags)
+              '--log_every_n_steps', '1'] + list(HEADS_ONLY_ARGV) + list(flags)
     self.procs, self.logs = {}, {}
     for name, job, task in (('ps', 'ps', 0), ('worker0', 'worker', 0), ('worker1', 'worker', 1)):
       path = os.path.join(work, name + '.log')
@@ -360,10 +363,9 @@ def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, record
   assert 'all workers are done' in c.log('ps')
   # The chief's progress lines, the one training loop's: step/total, images/s, ETA.
   assert STEP_LINE.search(c.log('worker0'))
-  result = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-      # Only the log dir: the chief records the image size and the data.
-      ['--log_dir', c.log_dir, '--log_eval', str(tmp_path / 'eval'), '--num_epochs', '1',
-       '--batch_size', '8']))
+  # Only the log dir: the chief records the image size and the data.
+  result = eval_flowers.evaluate(log_dir=c.log_dir, log_eval=str(tmp_path / 'eval'),
+                                 num_epochs=1, batch_size=8)
   assert result['confusion'].sum() == 8
 
 

@@ -9,23 +9,29 @@ import pytest
 import eval_flowers
 import tiny_data
 from tf_compat import tf
-from tiny_data import IMAGE_SIZE, SPEC
+from tiny_data import IMAGE_SIZE, SPEC, command_line
 from transfer import checkpoints
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('eval_flowers')
 
 
-def eval_argv(records, log_dir, log_eval, *extra):
-  return ['--dataset_dir', records, '--log_dir', log_dir, '--log_eval', log_eval,
-          '--image_size', str(IMAGE_SIZE), '--batch_size', '3', '--num_epochs', '2'] + list(extra)
+def eval_flags(records, log_dir, log_eval, **extra):
+  """eval_flowers.evaluate's keywords; `extra` adds flags or overrides these."""
+  return dict(dict(dataset_dir=records, log_dir=log_dir, log_eval=log_eval, image_size=IMAGE_SIZE,
+                   batch_size=3, num_epochs=2), **extra)
+
+
+def eval_argv(records, log_dir, log_eval, **extra):
+  """The same as a command line."""
+  return command_line(eval_flags(records, log_dir, log_eval, **extra))
 
 
 @pytest.fixture(scope='module')
 def evaluated(records, trained, tmp_path_factory):
   log_eval = str(tmp_path_factory.mktemp('eval') / 'log_eval')
-  args = eval_flowers.build_parser().parse_args(eval_argv(records, trained['log_dir'], log_eval))
-  return dict(result=eval_flowers.evaluate(args), log_eval=log_eval)
+  return dict(result=eval_flowers.evaluate(**eval_flags(records, trained['log_dir'], log_eval)),
+              log_eval=log_eval)
 
 
 def test_eval_accuracy_is_close_to_training_accuracy(trained, evaluated):
@@ -78,7 +84,7 @@ def test_eval_writes_pictures_and_summaries(evaluated):
 
 def test_eval_command_prints_the_final_line(records, trained, tmp_path, capfd):
   code = eval_flowers.main(eval_argv(records, trained['log_dir'], str(tmp_path / 'ev'),
-                                     '--num_epochs', '1'))
+                                     num_epochs=1))
   out = capfd.readouterr().out.strip().splitlines()
   assert code == 0
   assert out[-1].startswith('Final Streaming Accuracy: 0.') or out[-1] == (
@@ -121,10 +127,9 @@ def record_restores(monkeypatch):
 def test_imagenet_baseline_restores_all_but_the_new_heads(records, spec_checkpoint, tmp_path,
                                                           monkeypatch):
   seen = record_restores(monkeypatch)
-  args = eval_flowers.build_parser().parse_args(
-      eval_argv(records, str(tmp_path / 'none'), str(tmp_path / 'ev'), '--imagenet_baseline',
-                '--imagenet_checkpoint_file', spec_checkpoint, '--num_epochs', '1'))
-  result = eval_flowers.evaluate(args)
+  result = eval_flowers.evaluate(**eval_flags(
+      records, str(tmp_path / 'none'), str(tmp_path / 'ev'), imagenet_baseline=True,
+      imagenet_checkpoint_file=spec_checkpoint, num_epochs=1))
   assert result['confusion'].sum() == 8
   heads = ('InceptionResnetV2/Logits/', 'InceptionResnetV2/AuxLogits/')
   kept = [name for name, _ in tiny_data.read_spec(SPEC) if not name.startswith(heads)]
@@ -137,20 +142,16 @@ def test_imagenet_baseline_restores_all_but_the_new_heads(records, spec_checkpoi
 def test_clean_baseline_restores_nothing(records, tmp_path, monkeypatch):
   seen = record_restores(monkeypatch)
   # No log_dir and no checkpoint: anything but the clean baseline would stop here.
-  args = eval_flowers.build_parser().parse_args(
-      eval_argv(records, str(tmp_path / 'none'), str(tmp_path / 'ev'), '--clean_baseline',
-                '--num_epochs', '1'))
-  result = eval_flowers.evaluate(args)
+  result = eval_flowers.evaluate(**eval_flags(
+      records, str(tmp_path / 'none'), str(tmp_path / 'ev'), clean_baseline=True, num_epochs=1))
   assert result['confusion'].sum() == 8 and seen == {}
 
 
 def test_checkpoint_file_is_the_one_evaluated(records, trained, tmp_path):
   # The first run's checkpoint (step 24), while the training log ends at step 28.
   log_eval = str(tmp_path / 'ev')
-  args = eval_flowers.build_parser().parse_args(
-      eval_argv(records, str(tmp_path / 'none'), log_eval, '--checkpoint_file',
-                trained['first_checkpoint'], '--num_epochs', '1'))
-  eval_flowers.evaluate(args)
+  eval_flowers.evaluate(**eval_flags(records, str(tmp_path / 'none'), log_eval,
+                                     checkpoint_file=trained['first_checkpoint'], num_epochs=1))
   steps = set()
   for path in tf.gfile.Glob(os.path.join(log_eval, 'events.out.tfevents.*')):
     for event in tf.train.summary_iterator(path):

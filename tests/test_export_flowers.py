@@ -25,6 +25,11 @@ PHOTOS = ('red.jpg', 'blue_big.png', 'grey.jpg', 'red_small.gif', 'blue.bmp',
           os.path.join('sub', 'grey.png'), os.path.join('sub', 'blue_alpha.png'))
 
 
+def export_flags(trained, output_dir, **extra):
+  # Only the log dir: it records the image size (IMAGE_SIZE, not 299) and the labels.
+  return dict(log_dir=trained['log_dir'], output_dir=output_dir, **extra)
+
+
 def export_argv(records, trained, output_dir, *extra):
   # Only the log dir: it records the image size (IMAGE_SIZE, not 299) and the labels.
   return ['--log_dir', trained['log_dir'], '--output_dir', output_dir] + list(extra)
@@ -34,17 +39,14 @@ def export_argv(records, trained, output_dir, *extra):
 def exported(records, trained, tmp_path_factory):
   root = tmp_path_factory.mktemp('export')
   output_dir = str(root / 'export')
-  args = export_flowers.build_parser().parse_args(
-      export_argv(records, trained, output_dir, '--tflite'))
   tflite_problem = None
   try:
-    export_flowers.run(args)
+    export_flowers.export(**export_flags(trained, output_dir, tflite=True))
   except UsageError as e:  # a TensorFlow that cannot convert says why: export the rest
     if not str(e).startswith('--tflite: '):
       raise
     tflite_problem = str(e)
-    args.tflite = False
-    export_flowers.run(args)
+    export_flowers.export(**export_flags(trained, output_dir, tflite=False))
   return dict(dir=output_dir, root=str(root), tflite_problem=tflite_problem)
 
 

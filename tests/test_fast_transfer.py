@@ -19,20 +19,19 @@ import inception_preprocessing
 import train_flowers
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
-from tiny_data import IMAGE_SIZE, train_args
+from tiny_data import IMAGE_SIZE, command_line, train_flags, train_settings
 from transfer import bottlenecks, files, model
-from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
 from transfer.training import head, head_first
 
 pytestmark = pytest.mark.xdist_group('fast_transfer')
 HEADS = ('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits')
-HEAD_FLAGS = ('--head_epochs', '6', '--head_batch_size', '8', '--seed', '3')
+HEAD_FLAGS = dict(head_epochs=6, head_batch_size=8, seed=3)
 
 
-def head_args(records, checkpoint, log_dir, bottleneck_dir, *extra):
-  return train_args(records, log_dir, '--imagenet_checkpoint_file', checkpoint,
-                    '--bottleneck_dir', bottleneck_dir, *(HEAD_FLAGS + extra))
+def head_flags(records, checkpoint, log_dir, bottleneck_dir, **extra):
+  return train_flags(records, log_dir, imagenet_checkpoint_file=checkpoint,
+                     bottleneck_dir=bottleneck_dir, **dict(HEAD_FLAGS, **extra))
 
 
 @pytest.fixture(scope='module')
@@ -40,8 +39,8 @@ def head_run(records, source_checkpoint, tmp_path_factory):
   """The head alone (--num_epochs 0) on the two-colour set."""
   folder = tmp_path_factory.mktemp('head_run')
   log_dir, cache_dir = str(folder / 'log'), str(folder / 'bottlenecks')
-  train_flowers.train(head_args(records, source_checkpoint, log_dir, cache_dir,
-                                '--num_epochs', '0'))
+  train_flowers.train(**head_flags(records, source_checkpoint, log_dir, cache_dir,
+                                  num_epochs=0))
   with open(os.path.join(log_dir, 'schedule.json')) as f:
     recorded = json.load(f)
   return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded,
@@ -59,9 +58,9 @@ def top_run(records, source_checkpoint, head_run, tmp_path_factory):
       files.write_atomically(os.path.join(log_dir, os.path.basename(path)), src.read())
   # The copied run's own `checkpoint` file would name the original's absolute path.
   tf.train.update_checkpoint_state(log_dir, os.path.basename(head_run['checkpoint']))
-  args = head_args(records, source_checkpoint, log_dir, head_run['cache_dir'], '--num_epochs', '1',
-                   '--fine_tune_from', 'Mixed_7a', '--batch_size', '8')
-  return dict(log_dir=log_dir, args=args, result=train_flowers.train(args))
+  flags = head_flags(records, source_checkpoint, log_dir, head_run['cache_dir'], num_epochs=1,
+                     fine_tune_from='Mixed_7a', batch_size=8)
+  return dict(log_dir=log_dir, flags=flags, result=train_flowers.train(**flags))
 
 
 def cache_of(cache_dir):
@@ -124,10 +123,9 @@ def test_head_checkpoint_keeps_the_base_bitwise_and_holds_the_trained_logits(sou
 
 def test_head_checkpoint_evaluates_to_the_accuracy_head_training_reported(records, head_run,
                                                                           tmp_path):
-  evaluated = eval_flowers.evaluate(eval_flowers.build_parser().parse_args(
-      # The head phase's log dir records the image size and the data, as any other.
-      ['--log_dir', head_run['log_dir'], '--log_eval', str(tmp_path / 'eval'), '--num_epochs',
-       '1', '--batch_size', '4']))
+  # The head phase's log dir records the image size and the data, as any other.
+  evaluated = eval_flowers.evaluate(log_dir=head_run['log_dir'], log_eval=str(tmp_path / 'eval'),
+                                    num_epochs=1, batch_size=4)
   reported = head_run['schedule']['head_validation_accuracy']
   assert abs(evaluated['accuracy'] - reported) <= 1 / 8.0 + 1e-6, (evaluated, reported)
   assert head_run['schedule']['head_epochs'] == 6
@@ -138,8 +136,8 @@ def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_che
   def no_forward_pass(*unused):
     raise AssertionError('the cached bottlenecks were computed again')
   monkeypatch.setattr(bottlenecks, 'compute_vectors', no_forward_pass)
-  train_flowers.train(head_args(records, source_checkpoint, str(tmp_path / 'again'),
-                                head_run['cache_dir'], '--num_epochs', '0'))
+  train_flowers.train(**head_flags(records, source_checkpoint, str(tmp_path / 'again'),
+                                  head_run['cache_dir'], num_epochs=0))
   again = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / 'again')))
   first = tf.train.load_checkpoint(head_run['checkpoint'])
   # The same seed and the same vectors train the same head.
@@ -233,10 +231,10 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
 
 
 def test_fine_tune_from_builds_no_gradient_below_and_freezes_batch_norm(records):
-  args = train_args(records, '/unused', '--fine_tune_from', 'Mixed_7a')
+  settings = train_settings(records, '/unused', fine_tune_from='Mixed_7a')
   dataset = train_flowers.get_split('train', records)
   with tf.Graph().as_default() as graph:
-    train_flowers.build_training_graph(args, dataset, DeploymentConfig())
+    train_flowers.build_training_graph(settings, dataset)
     ops = [op.name for op in graph.get_operations()]
     # The variable each moving-average update assigns to.
     updates = [op.inputs[0].op.name for op in tf.get_collection(tf.GraphKeys.UPDATE_OPS)]
@@ -278,9 +276,7 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
   def no_head_phase(*unused):
     raise AssertionError('the head phase ran again')
   monkeypatch.setattr(head_first, 'run', no_head_phase)
-  args = top_run['args']
-  args.num_epochs = 2
-  assert train_flowers.train(args)['global_step'] == 8
+  assert train_flowers.train(**dict(top_run['flags'], num_epochs=2))['global_step'] == 8
 
 
 @pytest.mark.parametrize('extra, words', [
@@ -305,11 +301,10 @@ def test_bad_transfer_flags_get_one_error_line(records, tmp_path, capsys, extra,
 
 def test_a_finished_head_phase_with_other_head_flags_is_refused(records, source_checkpoint,
                                                                 head_run):
-  args = train_args(records, head_run['log_dir'], '--imagenet_checkpoint_file', source_checkpoint,
-                    '--bottleneck_dir', head_run['cache_dir'], '--head_epochs', '9',
-                    '--num_epochs', '0', '--seed', '3')
+  flags = train_flags(records, head_run['log_dir'], imagenet_checkpoint_file=source_checkpoint,
+                      bottleneck_dir=head_run['cache_dir'], head_epochs=9, num_epochs=0, seed=3)
   with pytest.raises(UsageError, match='head_epochs 6 -> 9'):
-    train_flowers.train(args)
+    train_flowers.train(**flags)
 
 
 def test_ctrl_c_in_the_head_phase_leaves_no_checkpoint_and_the_rerun_finishes_it(
@@ -317,7 +312,7 @@ def test_ctrl_c_in_the_head_phase_leaves_no_checkpoint_and_the_rerun_finishes_it
   log_dir = str(tmp_path / 'log')
   argv = ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
           '--imagenet_checkpoint_file', source_checkpoint, '--bottleneck_dir',
-          head_run['cache_dir'], '--num_epochs', '0'] + list(HEAD_FLAGS)
+          head_run['cache_dir'], '--num_epochs', '0'] + command_line(HEAD_FLAGS)
   real = head.train_head
 
   def interrupted(*unused):
@@ -341,10 +336,10 @@ def test_a_cluster_chief_completes_the_head_checkpoint_of_its_ps_placed_graph(re
     with open(path, 'rb') as src:
       files.write_atomically(os.path.join(folder, os.path.basename(path)), src.read())
   checkpoint = os.path.join(folder, os.path.basename(head_run['checkpoint']))
-  args = train_args(records, folder, '--fine_tune_from', 'Conv2d_7b_1x1')
+  settings = train_settings(records, folder, fine_tune_from='Conv2d_7b_1x1')
   dataset = train_flowers.get_split('train', records)
   with tf.Graph().as_default(), tf.device(tf.train.replica_device_setter(ps_tasks=1)):
-    train_flowers.build_training_graph(args, dataset, DeploymentConfig())
+    train_flowers.build_training_graph(settings, dataset)
     assert tf.global_variables()[0].device.startswith('/job:ps')
     missing = head.missing_training_variables(checkpoint, tf.global_variables())
     assert missing and all('Adam' in v.op.name or 'power' in v.op.name for v in missing)

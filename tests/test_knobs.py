@@ -16,12 +16,12 @@ import train_flowers
 from test_export_flowers import PHOTOS, load_in_fresh_process
 from test_predict_flowers import write_mixed_photos
 from tf_compat import slim, tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, SPEC, read_spec, train_args
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, SPEC, command_settings, read_spec, train_flags
 from transfer import averages, model, model_settings
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
-from transfer.training import head, losses, optimizers, schedule
+from transfer.training import head, learning_rate, losses, optimizers, schedule
 
 # The fixtures below are shared by the module's tests: one xdist worker runs them all.
 pytestmark = pytest.mark.xdist_group('knobs')
@@ -34,19 +34,20 @@ LOGITS = 'InceptionResnetV2/Logits/Logits/weights'
 AUX_WEIGHTS = 'InceptionResnetV2/AuxLogits/Logits/weights'
 DECAY = 0.5
 # A run that moves the weights far in few steps, so that averages and raw weights differ.
-KNOBS = ('--optimizer', 'rmsprop', '--learning_rate_decay_type', 'fixed',
-         '--initial_learning_rate', '0.01', '--moving_average_decay', str(DECAY),
-         '--aux_loss_weight', '0.4', '--label_smoothing', '0.1', '--clip_gradient_norm', '100')
+KNOBS = dict(optimizer='rmsprop', learning_rate_decay_type='fixed', initial_learning_rate=0.01,
+             moving_average_decay=DECAY, aux_loss_weight=0.4, label_smoothing=0.1,
+             clip_gradient_norm=100)
 
 
-def parse(*argv):
-  return train_flowers.build_parser().parse_args(list(argv))
+def settings(**flags):
+  """The TrainSettings of the flags (the others at their defaults), checked and completed."""
+  return train_flowers.make_settings(**flags)
 
 
 # ---------------------------------------------------------------- optimizers
 @pytest.mark.parametrize('name', sorted(SLOTS))
 def test_each_optimizer_trains_two_steps_and_saves_tf_slims_slot_names(name, tmp_path):
-  args = parse('--optimizer', name)
+  optimizer_settings = settings(optimizer=name).optimizer
   with tf.Graph().as_default():
     images = tf.constant(np.random.RandomState(0).uniform(-1, 1, (4, 8, 8, 3)), tf.float32)
     labels = tf.constant([0, 1, 2, 1])
@@ -57,7 +58,7 @@ def test_each_optimizer_trains_two_steps_and_saves_tf_slims_slot_names(name, tmp
       losses.classification_loss(logits, {}, labels, 3)
       return {}
     towers = clones.create_clones(DeploymentConfig(), tower, images, labels)
-    optimizer = optimizers.configure_optimizer(args, 0.1)
+    optimizer = optimizers.configure_optimizer(optimizer_settings, 0.1)
     train_op, _ = clones.create_train_op(towers, optimizer)
     weights = slim.get_model_variables('fc')[0]
     with tf.Session() as sess:
@@ -74,43 +75,46 @@ def test_each_optimizer_trains_two_steps_and_saves_tf_slims_slot_names(name, tmp
 
 
 def test_the_defaults_are_the_seeds_adam_and_tf_slims_values():
-  args = parse()
-  assert (args.optimizer, args.adam_beta1, args.adam_beta2, args.opt_epsilon) == (
-      'adam', 0.9, 0.999, 1e-8)
-  assert args.momentum is None and args.rmsprop_decay is None  # not this optimizer's
-  assert (args.learning_rate_decay_type, args.learning_rate_decay_factor,
-          args.num_epochs_before_decay) == ('exponential', 0.7, 2)
-  assert (args.label_smoothing, args.weight_decay, args.aux_loss_weight,
-          args.clip_gradient_norm, args.moving_average_decay) == (0, 0.00004, 0, 0, None)
-  rms = parse('--optimizer', 'rmsprop')
+  s = settings()
+  o, lr, loss = s.optimizer, s.learning_rate, s.loss
+  assert (o.optimizer, o.adam_beta1, o.adam_beta2, o.opt_epsilon) == ('adam', 0.9, 0.999, 1e-8)
+  assert o.momentum is None and o.rmsprop_decay is None  # not this optimizer's
+  assert (lr.learning_rate_decay_type, lr.learning_rate_decay_factor,
+          lr.num_epochs_before_decay) == ('exponential', 0.7, 2)
+  assert (loss.label_smoothing, loss.weight_decay, loss.aux_loss_weight,
+          loss.clip_gradient_norm, s.moving_average_decay) == (0, 0.00004, 0, 0, None)
+  rms = settings(optimizer='rmsprop').optimizer
   assert (rms.rmsprop_momentum, rms.rmsprop_decay, rms.opt_epsilon) == (0.9, 0.9, 1.0)
 
 
 def test_the_head_phase_trains_with_the_runs_optimizer():
   with tf.Graph().as_default():
-    head._build_head(3, parse('--optimizer', 'momentum', '--head_epochs', '1'))
+    s = settings(optimizer='momentum', head_epochs=1)
+    head._build_head(3, s.head.head_learning_rate, s.optimizer, s.loss)
     names = {v.op.name for v in tf.global_variables()}
   assert head.LOGITS_SCOPE + '/weights/Momentum' in names
   assert not [n for n in names if n.endswith('/Adam')]
 
 
 # ---------------------------------------------------------------- learning rate
-@pytest.mark.parametrize('argv, formula', [
-    ((), lambda s: 0.1 * 0.7 ** (s // 4)),
-    (('--learning_rate_decay_type', 'polynomial', '--end_learning_rate', '0.02'),
+@pytest.mark.parametrize('flags, formula', [
+    ({}, lambda s: 0.1 * 0.7 ** (s // 4)),
+    (dict(learning_rate_decay_type='polynomial', end_learning_rate=0.02),
      lambda s: (0.1 - 0.02) * (1 - min(s, 4) / 4.0) + 0.02),
-    (('--learning_rate_decay_type', 'fixed'), lambda s: 0.1),
+    (dict(learning_rate_decay_type='fixed'), lambda s: 0.1),
 ])
-def test_each_decay_type_follows_its_formula(argv, formula):
+def test_each_decay_type_follows_its_formula(flags, formula):
   # Two steps an epoch, a decay every two epochs: the rate changes every 4 steps.
-  args = parse('--initial_learning_rate', '0.1', *argv)
+  lr_settings = settings(initial_learning_rate=0.1, **flags).learning_rate
+  epoch_steps = 2
   with tf.Graph().as_default():
     step = tf.train.get_or_create_global_step()
-    lr = train_flowers._configure_learning_rate(args, 2, step)  # pylint: disable=protected-access
+    lr = learning_rate.configure_learning_rate(
+        lr_settings, int((lr_settings.num_epochs_before_decay or 0) * epoch_steps), step)
     with tf.Session() as sess:
       for s in (0, 5, 13):
         sess.run(step.assign(s))
-        assert sess.run(lr) == pytest.approx(formula(s), rel=1e-6), (argv, s)
+        assert sess.run(lr) == pytest.approx(formula(s), rel=1e-6), (flags, s)
 
 
 # ---------------------------------------------------------------- loss and gradients
@@ -199,16 +203,15 @@ def knob_run(records, tmp_path_factory):
   """RMSProp with moving averages, the aux loss, smoothing and clipping for 8 steps; then
   one more step at learning rate 0, resumed."""
   log_dir = str(tmp_path_factory.mktemp('knobs') / 'log')
-  train_flowers.train(train_args(records, log_dir, '--from_scratch', '--num_epochs', '1',
-                                 '--batch_size', '4', *(KNOBS + HEADS_ONLY)))
+  train_flowers.train(**train_flags(records, log_dir, from_scratch=True, num_epochs=1,
+                                    batch_size=4, **dict(KNOBS, **HEADS_ONLY)))
   first = tf.train.latest_checkpoint(log_dir)
   first_values = {name: tf.train.load_checkpoint(first).get_tensor(name)
                   for name in (LOGITS, averages.shadow_name(LOGITS))}
   # SGD: RMSProp's momentum would still move the weights. One step a batch of 32.
-  args = train_args(records, log_dir, '--num_epochs', '9', '--batch_size', '32',
-                    '--allow_changed_schedule', '--optimizer', 'sgd',
-                    *(KNOBS[2:4] + ('--initial_learning_rate', '0') + KNOBS[6:] + HEADS_ONLY))
-  resumed = train_flowers.train(args)
+  resumed = train_flowers.train(**train_flags(
+      records, log_dir, num_epochs=9, batch_size=32, allow_changed_schedule=True,
+      **dict(KNOBS, optimizer='sgd', initial_learning_rate=0, **HEADS_ONLY)))
   checkpoint = tf.train.latest_checkpoint(log_dir)
   return dict(log_dir=log_dir, first=first, first_values=first_values, resumed=resumed,
               checkpoint=checkpoint, reader=tf.train.load_checkpoint(checkpoint))
@@ -247,22 +250,23 @@ def test_the_knobs_are_recorded_and_a_changed_one_is_refused(knob_run, records):
           stored['moving_average_decay'], stored['weight_decay']) == (0.1, 0.4, 100, DECAY,
                                                                       0.00004)
   assert model_settings.load(knob_run['log_dir'])['moving_average_decay'] == DECAY
-  for flag, old, new in (('--label_smoothing', '0.1', '0.2'), ('--optimizer', 'sgd', 'adam')):
-    argv = ['--num_epochs', '10', '--batch_size', '32', '--initial_learning_rate', '0',
-            '--optimizer', 'sgd'] + list(KNOBS[2:4] + KNOBS[6:] + HEADS_ONLY)
-    argv[argv.index(flag) + 1] = new
-    with pytest.raises(UsageError, match='%s %s -> %s' % (flag[2:], old, new)):
-      train_flowers.train(train_args(records, knob_run['log_dir'], *argv))
+  for flag, old, new in (('label_smoothing', '0.1', '0.2'), ('optimizer', 'sgd', 'adam')):
+    flags = dict(KNOBS, num_epochs=10, batch_size=32, initial_learning_rate=0, optimizer='sgd',
+                 **HEADS_ONLY)
+    flags[flag] = new
+    with pytest.raises(UsageError, match='%s %s -> %s' % (flag, old, new)):
+      train_flowers.train(**train_flags(records, knob_run['log_dir'], **flags))
 
 
 def test_eval_restores_the_averages_by_default(knob_run, capsys):
   # (--no_moving_average: through predict, below.)
-  args = eval_flowers.build_parser().parse_args(['--log_dir', knob_run['log_dir']])
-  eval_flowers.take_settings(args)
+  eval_settings = eval_flowers.take_settings(
+      command_settings(eval_flowers, log_dir=knob_run['log_dir']))
+  assert eval_settings.moving_averages
   assert ('Using the moving averages of the weights in %s' % knob_run['checkpoint']
           in capsys.readouterr().err)
   with tf.Graph().as_default():
-    restored = eval_flowers.build_eval_graph(args)['variables_to_restore']
+    restored = eval_flowers.build_eval_graph(eval_settings)['variables_to_restore']
   assert restored[averages.shadow_name(LOGITS)].op.name == LOGITS
   assert restored['global_step'].op.name == 'global_step'
   assert LOGITS not in restored

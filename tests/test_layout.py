@@ -171,3 +171,39 @@ def test_every_constant_at_the_top_of_a_command_is_a_flag_of_the_same_name(comma
     default = actions[constant].default
     if actions[constant].nargs != 0:  # store_true flags default to False
       assert default == value or default is None, (command, constant, default, value)
+
+
+# The command-line layer: the only modules of the package that see the argparse namespace.
+COMMAND_LINE_LAYER = ('transfer.cli', 'transfer.flags')
+# setattr on something other than a namespace: a protobuf field named by a string.
+SETATTR_ALLOWED = {'transfer.runtime'}
+MAX_TRAIN_FLOWERS_LINES = 380
+
+
+def test_the_package_never_takes_the_argparse_namespace():
+  for name, path in MODULES.items():
+    if not name.startswith('transfer') or name in COMMAND_LINE_LAYER:
+      continue
+    for node in ast.walk(parse(path)):
+      if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+        params = node.args.args + node.args.kwonlyargs
+        assert 'args' not in [a.arg for a in params], (name, getattr(node, 'name', 'lambda'))
+
+
+def test_nothing_changes_settings_in_place():
+  """No setattr outside the command-line layer, and no `args.x = ...` anywhere."""
+  for name, path in MODULES.items():
+    for node in ast.walk(parse(path)):
+      if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and
+          node.func.id == 'setattr'):
+        assert name in COMMAND_LINE_LAYER or name in SETATTR_ALLOWED, (name, node.lineno)
+      targets = node.targets if isinstance(node, ast.Assign) else (
+          [node.target] if isinstance(node, ast.AugAssign) else [])
+      for target in targets:
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+          assert target.value.id not in ('args', 'settings', 'flags'), (name, node.lineno)
+
+
+def test_train_flowers_stays_short():
+  with open(MODULES['train_flowers']) as f:
+    assert len(f.read().splitlines()) <= MAX_TRAIN_FLOWERS_LINES

@@ -11,7 +11,7 @@ from PIL import Image
 import eval_flowers
 import predict_flowers
 from tf_compat import tf
-from tiny_data import COLOURS, IMAGE_SIZE, REPO
+from tiny_data import COLOURS, IMAGE_SIZE, REPO, command_settings
 from transfer import checkpoints, model, predictor, runtime
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
@@ -88,9 +88,15 @@ def mixed_run(records, trained, mixed, tmp_path_factory):
     def flush(self):
       pass
 
-  args = predict_flowers.build_parser().parse_args(
-      predict_argv(records, trained, mixed['folder'], '--output_json', json_path))
-  code = predict_flowers.predict(args, Sink(capture['out']), Sink(capture['err']))
+  settings = command_settings(
+      predict_flowers, positionals={'inputs': [mixed['folder']]}, log_dir=trained['log_dir'],
+      dataset_dir=records, image_size=IMAGE_SIZE, batch_size=3, output_json=json_path)
+  real_classify = predict_flowers.classify
+  with pytest.MonkeyPatch.context() as patch:
+    # The command's run, its exit code included; its lines go to the sinks.
+    patch.setattr(predict_flowers, 'classify', lambda settings, out=None, err=None: real_classify(
+        settings, Sink(capture['out']), Sink(capture['err'])))
+    code = predict_flowers.run(settings)
   with open(json_path) as f:
     document = json.load(f)
   return dict(code=code, out=''.join(capture['out']).splitlines(),
@@ -158,11 +164,10 @@ def eval_probabilities(records, trained, monkeypatch):
 
   monkeypatch.setattr(tf.train, 'batch', lambda *a, **k: real_batch(*a, **dict(k, num_threads=1)))
   monkeypatch.setattr(model, 'build_model', build_model)
-  args = eval_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--log_dir', trained['log_dir'], '--image_size',
-       str(IMAGE_SIZE), '--batch_size', '8', '--num_epochs', '1'])
+  settings = command_settings(eval_flowers, dataset_dir=records, log_dir=trained['log_dir'],
+                              image_size=IMAGE_SIZE, batch_size=8, num_epochs=1)
   with tf.Graph().as_default():
-    g = eval_flowers.build_eval_graph(args)
+    g = eval_flowers.build_eval_graph(settings)
     init_fn = checkpoints.init_fn(g['checkpoint'], g['variables_to_restore'], 'unused')
     with runtime.queue_session() as sess:
       init_fn(sess)

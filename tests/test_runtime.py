@@ -10,12 +10,18 @@ import tf_compat
 import train_flowers
 from test_train_flowers import build_graph
 from tf_compat import tf
-from tiny_data import HEADS_ONLY, train_args
+from tiny_data import HEADS_ONLY, command_settings, train_flags, train_settings
 from transfer import runtime
+from transfer.errors import UsageError
 
 rewriter_config_pb2 = runtime.rewriter_config_pb2
 
 ON = rewriter_config_pb2.RewriterConfig.ON
+
+
+def speed(**flags):
+  """The RuntimeSettings train_flowers makes of the flags."""
+  return train_flowers.make_settings(**flags).runtime
 
 
 @pytest.fixture
@@ -29,34 +35,33 @@ def warnings(monkeypatch):
 
 @pytest.mark.parametrize('module', [train_flowers, eval_flowers])
 def test_both_scripts_take_the_speed_flags(module):
-  args = module.build_parser().parse_args(
-      ['--device', 'cpu', '--intra_op_threads', '2', '--inter_op_threads', '1'])
-  config = runtime.session_config(args)
+  settings = command_settings(module, device='cpu', intra_op_threads=2, inter_op_threads=1)
+  config = runtime.session_config(settings.runtime)
   assert config.intra_op_parallelism_threads == 2
   assert config.inter_op_parallelism_threads == 1
   assert config.device_count['GPU'] == 0  # --device cpu hides any GPU
   assert config.allow_soft_placement and config.gpu_options.allow_growth
-  defaults = runtime.session_config(module.build_parser().parse_args([]))
+  defaults = runtime.session_config(command_settings(module).runtime)
   assert defaults.intra_op_parallelism_threads == defaults.inter_op_parallelism_threads == 0
 
 
 @pytest.mark.parametrize('value, disabled', [('on', False), ('off', True)])
 def test_graph_optimizations_flag_sets_the_rewriter(value, disabled):
-  args = train_flowers.build_parser().parse_args(['--graph_optimizations', value])
-  assert runtime.session_config(args).graph_options.rewrite_options.disable_meta_optimizer == (
-      disabled)
+  rewrites = runtime.session_config(speed(graph_optimizations=value)).graph_options.rewrite_options
+  assert rewrites.disable_meta_optimizer == disabled
 
 
 def test_mixed_precision_keeps_graph_optimizations_on(monkeypatch):
-  monkeypatch.setattr(runtime, 'precision_mode', lambda args=None: 'float16')
-  args = train_flowers.build_parser().parse_args(['--graph_optimizations', 'off'])
-  rewrites = runtime.session_config(args).graph_options.rewrite_options
+  monkeypatch.setattr(runtime, 'precision_mode', lambda settings=None: 'float16')
+  rewrites = runtime.session_config(speed(graph_optimizations='off')).graph_options.rewrite_options
   assert not rewrites.disable_meta_optimizer and rewrites.auto_mixed_precision == ON
 
 
 def test_negative_threads_are_refused(capsys):
+  with pytest.raises(UsageError, match='must be 0 or more'):
+    train_flowers.make_settings(intra_op_threads=-1)
   with pytest.raises(SystemExit):
-    train_flowers.build_parser().parse_args(['--intra_op_threads', '-1'])
+    train_flowers.main(['--intra_op_threads', '-1'])
   assert 'must be 0 or more' in capsys.readouterr().err
 
 
@@ -83,15 +88,15 @@ def test_mixed_precision_without_bf16_or_gpu_warns_once_and_stays_float32(
     monkeypatch, warnings):
   monkeypatch.setattr(runtime, 'cpu_has_bf16', lambda flags=None: False)
   monkeypatch.setattr(runtime, 'gpu_present', lambda: False)
-  args = train_flowers.build_parser().parse_args(['--mixed_precision'])
+  settings = speed(mixed_precision=True)
   for _ in range(3):
-    config = runtime.session_config(args)
+    config = runtime.session_config(settings)
   rewrites = config.graph_options.rewrite_options
   assert rewrites.auto_mixed_precision != ON
-  assert runtime.precision_mode(args) is None
+  assert runtime.precision_mode(settings) is None
   assert len(warnings) == 1 and 'float32' in warnings[0]
   optimizer = tf.train.AdamOptimizer()
-  assert runtime.wrap_optimizer(optimizer, args) is optimizer
+  assert runtime.wrap_optimizer(optimizer, settings) is optimizer
 
 
 def test_bf16_cpu_turns_on_the_onednn_rewrite(monkeypatch, warnings):
@@ -100,25 +105,25 @@ def test_bf16_cpu_turns_on_the_onednn_rewrite(monkeypatch, warnings):
   monkeypatch.setattr(runtime, 'cpu_has_bf16', lambda flags=None: True)
   monkeypatch.setattr(runtime, 'onednn_enabled', lambda: True)
   monkeypatch.setattr(runtime, 'gpu_present', lambda: False)
-  args = train_flowers.build_parser().parse_args(['--mixed_precision'])
-  config = runtime.session_config(args)
+  settings = speed(mixed_precision=True)
+  config = runtime.session_config(settings)
   assert getattr(config.graph_options.rewrite_options, runtime.BF16_REWRITE) == ON
-  assert runtime.precision_mode(args) == 'bfloat16' and not warnings
+  assert runtime.precision_mode(settings) == 'bfloat16' and not warnings
   optimizer = tf.train.AdamOptimizer()
-  assert runtime.wrap_optimizer(optimizer, args) is optimizer  # bf16 needs no loss scale
+  assert runtime.wrap_optimizer(optimizer, settings) is optimizer  # bf16 needs no loss scale
 
 
 def test_gpu_mixed_precision_is_float16_with_dynamic_loss_scaling(monkeypatch):
   monkeypatch.setattr(runtime, 'gpu_present', lambda: True)
-  args = train_flowers.build_parser().parse_args(['--mixed_precision'])
-  config = runtime.session_config(args)
+  settings = speed(mixed_precision=True)
+  config = runtime.session_config(settings)
   assert config.graph_options.rewrite_options.auto_mixed_precision == ON
   assert 'GPU' not in config.device_count  # auto keeps the GPU
   # The loss-scaled optimizer must still train: it unscales the gradients.
   with tf.Graph().as_default():
     w = tf.Variable(3.0)
     loss = tf.square(w - 1.0)
-    optimizer = runtime.wrap_optimizer(tf.train.GradientDescentOptimizer(0.1), args)
+    optimizer = runtime.wrap_optimizer(tf.train.GradientDescentOptimizer(0.1), settings)
     assert optimizer is not None and not isinstance(optimizer, tf.train.GradientDescentOptimizer)
     step = optimizer.minimize(loss)
     with tf.Session(config=tf.ConfigProto(device_count={'GPU': 0})) as sess:
@@ -138,9 +143,9 @@ def test_bf16_flags_are_read_from_cpuinfo(tmp_path):
 
 
 def test_input_pipeline_stays_on_the_cpu(records, tmp_path):
-  args = train_args(records, str(tmp_path / 'log'), '--from_scratch', *HEADS_ONLY)
+  settings = train_settings(records, str(tmp_path / 'log'), from_scratch=True, **HEADS_ONLY)
   with tf.Graph().as_default() as graph:
-    build_graph(args)
+    build_graph(settings)
   readers = [op for op in graph.get_operations()
              if op.type in ('TFRecordReaderV2', 'ParseSingleExample', 'ParseExample',
                             'ParseExampleV2', 'QueueDequeueUpToV2', 'DecodeJpeg')]
@@ -159,23 +164,21 @@ def test_onednn_is_on_for_tensorflow_2_unless_switched_off():
 @pytest.mark.skipif(not runtime.cpu_has_bf16(),
                     reason='this CPU has no AVX512_BF16/AMX: bfloat16 would run emulated')
 def test_bf16_training_reaches_the_float32_accuracy(records, trained, tmp_path):
-  if runtime.precision_mode(train_flowers.build_parser().parse_args(
-      ['--mixed_precision', '--device', 'cpu'])) != 'bfloat16':
+  if runtime.precision_mode(speed(mixed_precision=True, device='cpu')) != 'bfloat16':
     pytest.skip('TensorFlow %s cannot run bfloat16 here (needs 2.x with oneDNN)'
                 % tf.__version__)
   # The float32 run is the shared one: the same flags, 6 epochs (its first checkpoint).
   log_dir = str(tmp_path / 'bf16')
-  train_flowers.train(train_args(records, log_dir, '--from_scratch', '--num_epochs', '6',
-                                 '--mixed_precision', '--device', 'cpu', '--seed', '7',
-                                 *shared_results.TRAINING))
+  train_flowers.train(**train_flags(records, log_dir, from_scratch=True, num_epochs=6,
+                                    mixed_precision=True, device='cpu', seed=7,
+                                    **shared_results.TRAINING))
   accuracies = {}
-  for name, checkpoint, extra in (('fp32', trained['first_checkpoint'], []),
+  for name, checkpoint, extra in (('fp32', trained['first_checkpoint'], {}),
                                   ('bf16', tf.train.latest_checkpoint(log_dir),
-                                   ['--mixed_precision'])):
-    args = eval_flowers.build_parser().parse_args(
-        ['--checkpoint_file', checkpoint, '--log_eval', str(tmp_path / (name + '_eval')),
-         '--batch_size', '4', '--num_epochs', '1', '--device', 'cpu'] + extra)
-    accuracies[name] = eval_flowers.evaluate(args)['accuracy']
+                                   {'mixed_precision': True})):
+    accuracies[name] = eval_flowers.evaluate(
+        checkpoint_file=checkpoint, log_eval=str(tmp_path / (name + '_eval')), batch_size=4,
+        num_epochs=1, device='cpu', **extra)['accuracy']
   # The bfloat16 run is seeded, the shared float32 one is not: two of the eight
   # validation images are allowed between them (one unseeded bfloat16 run fell to 5 of 8).
   assert accuracies['bf16'] >= accuracies['fp32'] - 2 / 8.0, accuracies

@@ -13,11 +13,11 @@ import inception_preprocessing
 import tiny_data
 import train_flowers
 from tf_compat import slim, tf
-from tiny_data import IMAGE_SIZE, REPO, SPEC, train_args
+from tiny_data import IMAGE_SIZE, REPO, SPEC, train_flags, train_settings
 from transfer import checkpoints, model, runtime
 from transfer.datasets import convert, records as shards
-from transfer.deployment.config import DeploymentConfig
 from transfer.errors import BAD_LABEL_TAG
+from transfer.training import start
 
 
 # ---------------------------------------------------------------- get_split
@@ -112,11 +112,11 @@ def test_labels_outside_the_label_file_are_detected(records, tmp_path):
 
 
 # ---------------------------------------------------------------- training
-def build_graph(args):
-  """train_flowers' training graph for `args`, in the default graph."""
-  dataset = train_flowers.get_split('train', args.dataset_dir, args.file_pattern,
-                                    args.labels_file)
-  return train_flowers.build_training_graph(args, dataset, DeploymentConfig.from_flags(args))
+def build_graph(settings):
+  """train_flowers' training graph for `settings` (a TrainSettings), in the default graph."""
+  dataset = train_flowers.get_split('train', settings.dataset_dir, settings.file_pattern,
+                                    settings.labels_file)
+  return train_flowers.build_training_graph(settings, dataset)
 
 
 def event_values(log_dir, tag):
@@ -168,7 +168,7 @@ def test_learning_rate_follows_the_staircase(trained):
 def test_last_checkpoint_holds_every_variable(records, trained):
   stored = dict(tf.train.list_variables(tf.train.latest_checkpoint(trained['log_dir'])))
   with tf.Graph().as_default():
-    build_graph(train_args(records, 'unused', '--batch_size', '8'))
+    build_graph(train_settings(records, 'unused', batch_size=8))
     expected = {v.op.name for v in tf.global_variables()}
   assert set(stored) == expected
   # The new head, its Adam slots and the step, which the ImageNet checkpoint lacks.
@@ -220,11 +220,11 @@ def test_stale_log_dir_gets_a_clear_message(records, tmp_path, capsys):
 
 # ---------------------------------------------------------------- the ImageNet checkpoint
 def test_restore_fills_every_non_excluded_variable(records, spec_checkpoint, tmp_path):
-  args = train_args(records, str(tmp_path / 'log'), '--checkpoint_file', spec_checkpoint)
+  settings = train_settings(records, str(tmp_path / 'log'), checkpoint_file=spec_checkpoint)
   reader = tf.train.load_checkpoint(spec_checkpoint)
   with tf.Graph().as_default():
-    graph = build_graph(args)
-    init_fn = train_flowers._get_init_fn(args, graph.variables_to_restore, resume_from=None)
+    graph = build_graph(settings)
+    init_fn = start.init_fn(settings, graph.variables_to_restore, resume_from=None)
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
       init_fn(sess)
@@ -281,11 +281,11 @@ def test_trainable_and_exclude_scopes_through_train(spec_checkpoint, tmp_path):
   convert.convert_dataset(photos, records, validation_size=2, num_shards=1, verbose=False)
   log_dir = str(tmp_path / 'log')
   excluded = 'InceptionResnetV2/Conv2d_1a_3x3'
-  train_flowers.train(train_args(
-      records, log_dir, '--imagenet_checkpoint_file', spec_checkpoint, '--batch_size', '4',
-      '--num_epochs', '1', '--trainable_scopes', 'InceptionResnetV2/Logits',
-      '--checkpoint_exclude_scopes',
-      'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits,' + excluded))
+  train_flowers.train(**train_flags(
+      records, log_dir, imagenet_checkpoint_file=spec_checkpoint, batch_size=4,
+      num_epochs=1, trainable_scopes='InceptionResnetV2/Logits',
+      checkpoint_exclude_scopes='InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits,'
+      + excluded))
   saved = tf.train.load_checkpoint(tf.train.latest_checkpoint(log_dir))
   imagenet = tf.train.load_checkpoint(spec_checkpoint)
   # Restored and not trained: still the ImageNet values.
@@ -310,7 +310,7 @@ def small_model(images, num_classes, is_training, **unused_scope_args):
 
 def initial_weights(records, seed):
   with tf.Graph().as_default():
-    build_graph(train_args(records, 'unused', '--seed', str(seed)))
+    build_graph(train_settings(records, 'unused', seed=seed))
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
       return sess.run(tf.trainable_variables())

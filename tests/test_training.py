@@ -22,15 +22,14 @@ import pytest
 import dataset_utils
 import train_flowers
 from tf_compat import tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, REPO
+from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO
 from transfer import progress
-from transfer.deployment.config import DeploymentConfig
 from transfer.training import control, schedule, signals
 
 SCRIPT = os.path.join(REPO, 'train_flowers.py')
 # 32 training images in batches of 8: 4 steps an epoch.
 FAST = ('--image_size', str(IMAGE_SIZE), '--batch_size', '8', '--from_scratch',
-        '--log_every_n_steps', '1') + HEADS_ONLY
+        '--log_every_n_steps', '1') + HEADS_ONLY_ARGV
 RUN_TIMEOUT = 600  # seconds a run may take on a loaded machine (about 1 min when idle)
 STEP_LINE = re.compile(r'step (\d+)/(\d+): loss ')
 
@@ -317,9 +316,9 @@ def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tm
 
 
 def test_check_schedule_compares_what_sets_the_learning_rate(tmp_path):
-  args = train_flowers.build_parser().parse_args(['--batch_size', '8', '--num_epochs', '6'])
+  settings = train_flowers.make_settings(batch_size=8, num_epochs=6)
   log_dir = str(tmp_path / 'log')
-  first = schedule.schedule_of(args, 32, DeploymentConfig())
+  first = schedule.schedule_of(settings, 32)
   assert first['num_clones'] == 1 and first['replicas_to_aggregate'] == 1
   schedule.check_schedule(log_dir, first, resuming=False, allow_changed=False)
   schedule.save_schedule(log_dir, first)

@@ -18,7 +18,9 @@ IMAGE_SIZE = 107
 
 # Train only the new heads where a test checks the mechanics, not the learning:
 # no backward pass through the network, so graphs build and steps run far faster.
-HEADS_ONLY = ('--trainable_scopes', 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits')
+HEADS_ONLY = {'trainable_scopes': 'InceptionResnetV2/Logits,InceptionResnetV2/AuxLogits'}
+# The same, for command lines.
+HEADS_ONLY_ARGV = ('--trainable_scopes', HEADS_ONLY['trainable_scopes'])
 
 # Two classes a small network separates in a few dozen steps: colour alone.
 COLOURS = {'blue': (40, 60, 210), 'red': (215, 40, 40)}
@@ -37,12 +39,40 @@ def make_colour_photos(photo_dir, per_class=12, seed=0):
   return photo_dir
 
 
-def train_args(records, log_dir, *extra):
-  """Training flags for the small sets: small images, batch 2."""
+def train_flags(records, log_dir, **extra):
+  """Training flags (train_flowers.train's keywords) for the small sets: small images, batch 2.
+
+  `extra` adds flags or overrides these.
+  """
+  return dict(dict(dataset_dir=records, log_dir=log_dir, image_size=IMAGE_SIZE, batch_size=2,
+                   summary_every_n_steps=2), **extra)
+
+
+def command_line(flags):
+  """The argv of keyword flags: `--name value`, or `--name` alone for True (False: left out)."""
+  argv = []
+  for name, value in sorted(flags.items()):
+    if value is True:
+      argv.append('--' + name)
+    elif value is not False and value is not None:
+      argv += ['--' + name, str(value)]
+  return argv
+
+
+def train_settings(records, log_dir, **extra):
+  """train_flowers.make_settings of train_flags."""
   import train_flowers
-  return train_flowers.build_parser().parse_args(
-      ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
-       '--batch_size', '2', '--summary_every_n_steps', '2'] + list(extra))
+  return train_flowers.make_settings(**train_flags(records, log_dir, **extra))
+
+
+def command_settings(module, positionals=None, **flags):
+  """The settings a command (eval_flowers, predict_flowers, ...) builds from keyword flags.
+
+  positionals: {dest: value} of its positional arguments (predict's `inputs`).
+  """
+  from transfer import cli
+  return module.settings_from_flags(cli.flags_from_keywords(
+      module.build_parser(), flags, 'command_settings', positionals))
 
 
 def read_spec(path):

@@ -24,10 +24,9 @@ def add_training_flag(p):
 
 
 def add_use_flag(p):
-  """--no_moving_average; args.moving_averages, what is used, is set by model_settings.take."""
+  """--no_moving_average; what is used is model_settings.take's ModelChoice.moving_averages."""
   p.add_argument('--no_moving_average', action='store_true',
                  help='use the raw weights even where the checkpoint holds moving averages')
-  p.set_defaults(moving_averages=False)
 
 
 def for_training(decay, global_step):

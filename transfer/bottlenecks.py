@@ -128,8 +128,7 @@ def _save(folder, key, cache):
     if not os.path.isdir(folder):
       os.makedirs(folder)
     files.write_atomically(os.path.join(folder, CACHE_FILENAME), buffer.getvalue())
-    files.write_atomically(os.path.join(folder, KEY_FILENAME),
-                           (json.dumps(key, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+    files.write_json(os.path.join(folder, KEY_FILENAME), key)
   except OSError as e:
     raise UsageError('cannot write the bottleneck cache in %s (%s): free some space or pass '
                      'another --bottleneck_dir' % (folder, e.strerror or e))

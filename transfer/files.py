@@ -8,6 +8,7 @@ a crash never leaves a finished-looking but partial file.
 from __future__ import absolute_import, division, print_function
 
 import io
+import json
 import os
 import uuid
 
@@ -44,6 +45,11 @@ def write_atomically(path, data):
     raise OSError(e.errno, e.strerror, path)
   finally:
     remove_quietly(temp)
+
+
+def write_json(path, value):
+  """Writes `value` as indented JSON (keys sorted, a final newline), all or nothing."""
+  write_atomically(path, (json.dumps(value, indent=2, sort_keys=True) + '\n').encode('utf-8'))
 
 
 def save_figure(fig, path, **kwargs):

@@ -66,7 +66,7 @@ def add_dataset_flags(p, dataset_dir, labels_file, image_size):
 def add_trained_dataset_flags(p, dataset_dir, labels_file, image_size):
   """add_dataset_flags for the commands that use a trained model: unset (None) by default.
 
-  model_settings.apply then fills them from the log dir's record, else with
+  model_settings.resolve then fills them from the log dir's record, else with
   these defaults.
   """
   p.add_argument('--dataset_dir', default=None,

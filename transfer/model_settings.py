@@ -11,6 +11,7 @@ cannot have been trained at is refused, naming the trained one.
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ import dataset_utils
 from inception_resnet_v2 import aux_logits_kernel_size, smallest_input_size
 from tf_compat import tf
 from transfer import averages, checkpoints, files
+from transfer.datasets import records
 from transfer.errors import UsageError
 
 SETTINGS_FILENAME = 'model_settings.json'
@@ -29,17 +31,17 @@ AUX_KERNEL = 'InceptionResnetV2/AuxLogits/Conv2d_2a_5x5/weights'
 KEYS = ('image_size', 'num_classes', 'labels_file', 'labels_source', 'dataset_dir')
 
 
-def save(log_dir, image_size, labels_path, labels, dataset_dir, moving_average_decay=None):
+def save(log_dir, image_size, dataset_dir, labels_file, moving_average_decay=None):
   """Writes the record and the label copy into log_dir, each all or nothing.
 
   Args:
     log_dir: the training log folder.
     image_size: the size training reads images at.
-    labels_path: the label file training used.
-    labels: {id: name} read from it.
     dataset_dir: the folder of the TFRecords.
+    labels_file: the label file training used ('': DATASET_DIR/labels.txt).
     moving_average_decay: the run's --moving_average_decay, None when off.
   """
+  labels_path, labels = records.read_labels(dataset_dir, labels_file)
   tf.gfile.MakeDirs(log_dir)
   files.write_atomically(os.path.join(log_dir, LABELS_COPY),
                          dataset_utils.label_file_bytes(labels))
@@ -47,8 +49,7 @@ def save(log_dir, image_size, labels_path, labels, dataset_dir, moving_average_d
                 labels_source=os.path.abspath(labels_path),
                 dataset_dir=os.path.abspath(dataset_dir),
                 moving_average_decay=moving_average_decay)
-  files.write_atomically(os.path.join(log_dir, SETTINGS_FILENAME),
-                         (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+  files.write_json(os.path.join(log_dir, SETTINGS_FILENAME), record)
 
 
 def load(log_dir):
@@ -101,60 +102,76 @@ def check_image_size(checkpoint, image_size, record):
                    % (checkpoint, image_size, low, high))
 
 
-def apply(args, checkpoint, image_size, dataset_dir, use_dataset=False):
+class ModelChoice(collections.namedtuple('ModelChoice', (
+    'image_size', 'dataset_dir', 'labels_file', 'moving_averages'))):
+  """How a command uses a trained model: the settings `resolve` took or checked.
+
+  image_size, dataset_dir, labels_file: the flags of the same names, filled;
+  moving_averages: whether the weights' moving averages are restored.
+  """
+  __slots__ = ()
+
+
+def resolve(checkpoint, image_size, dataset_dir, labels_file, no_moving_average, defaults,
+            use_dataset=False):
   """Fills the flags left unset (None) from the checkpoint's log dir, then checks them.
 
   Args:
-    args: the command's flags; image_size and dataset_dir are None when not given.
     checkpoint: the fine-tuned checkpoint; its folder holds the record.
-    image_size, dataset_dir: the command's defaults, for a log dir with no record.
+    image_size, dataset_dir: the command's flags, None when not given.
+    labels_file: the command's --labels_file ('' when not given).
+    no_moving_average: the command's --no_moving_average.
+    defaults: (image size, dataset dir) of the command, for a log dir with no record.
     use_dataset: the command reads the TFRecords (eval), so DATASET_DIR is taken too.
 
   Returns:
-    The lines to tell the user (see `take`) once the command's own checks pass:
-    which values were taken, a size other than the trained one, and whether
-    the weights' moving averages are used (args.moving_averages is set).
+    (ModelChoice, the lines to tell the user once the command's own checks
+    pass: which values were taken, a size other than the trained one, and
+    whether the weights' moving averages are used).
   """
   folder = os.path.dirname(checkpoint) or '.'
   record = load(folder)
   taken = []
-  if args.image_size is None:
-    args.image_size = record['image_size'] if record else image_size
+  if image_size is None:
+    image_size = record['image_size'] if record else defaults[0]
     if record:
-      taken.append('--image_size %d' % args.image_size)
-  check_image_size(checkpoint, args.image_size, record)
-  if record and args.dataset_dir is None and not args.labels_file:
-    args.labels_file = os.path.join(folder, record['labels_file'])
-    taken.append('--labels_file %s' % args.labels_file)
-  if args.dataset_dir is None:
-    args.dataset_dir = record['dataset_dir'] if record and use_dataset else dataset_dir
+      taken.append('--image_size %d' % image_size)
+  check_image_size(checkpoint, image_size, record)
+  if record and dataset_dir is None and not labels_file:
+    labels_file = os.path.join(folder, record['labels_file'])
+    taken.append('--labels_file %s' % labels_file)
+  if dataset_dir is None:
+    dataset_dir = record['dataset_dir'] if record and use_dataset else defaults[1]
     if record and use_dataset:
-      taken.append('--dataset_dir %s' % args.dataset_dir)
+      taken.append('--dataset_dir %s' % dataset_dir)
   notes = []
   if taken:
     notes.append('Settings from %s: %s' % (os.path.join(folder, SETTINGS_FILENAME),
                                            ', '.join(taken)))
-  if record and args.image_size != record['image_size']:
+  if record and image_size != record['image_size']:
     notes.append('Using --image_size %d; the model was trained at %d.'
-                 % (args.image_size, record['image_size']))
-  args.moving_averages, note = averages.choose(
-      checkpoint, args.no_moving_average, record and record['moving_average_decay'])
-  return notes + ([note] if note else [])
+                 % (image_size, record['image_size']))
+  use_averages, note = averages.choose(
+      checkpoint, no_moving_average, record and record['moving_average_decay'])
+  choice = ModelChoice(image_size, dataset_dir, labels_file, use_averages)
+  return choice, notes + ([note] if note else [])
 
 
-def take(args, checkpoint, image_size, dataset_dir, use_dataset=False, out=None):
-  """`apply`, then the class names the checkpoint fits; then tells what was taken.
+def take(checkpoint, image_size, dataset_dir, labels_file, no_moving_average, defaults,
+         use_dataset=False, out=None):
+  """`resolve`, then the class names the checkpoint fits; then tells what was taken.
 
   Returns:
-    checkpoints.class_names's (label file path, [class names]).
+    (ModelChoice, checkpoints.class_names's (label file path, [class names])).
 
   Raises:
     UsageError: before anything is told, for a bad record, size or label file.
   """
-  notes = apply(args, checkpoint, image_size, dataset_dir, use_dataset)
-  labels = checkpoints.class_names(checkpoint, args.dataset_dir, args.labels_file)
+  choice, notes = resolve(checkpoint, image_size, dataset_dir, labels_file, no_moving_average,
+                          defaults, use_dataset)
+  labels = checkpoints.class_names(checkpoint, choice.dataset_dir, choice.labels_file)
   out = out or sys.stderr  # stdout may be a command's data
   for line in notes:
     out.write(line + '\n')
   out.flush()
-  return labels
+  return choice, labels

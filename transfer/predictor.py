@@ -7,7 +7,6 @@ so that one bad photo never stops the others.
 """
 from __future__ import absolute_import, division, print_function
 
-import json
 import os
 
 import numpy as np
@@ -115,4 +114,4 @@ def write_json(path, document):
   folder = os.path.dirname(os.path.abspath(path))
   if not os.path.isdir(folder):
     raise UsageError('--output_json %s: folder %s does not exist' % (path, folder))
-  files.write_atomically(path, (json.dumps(document, indent=1) + '\n').encode('utf-8'))
+  files.write_json(path, document)

@@ -2,8 +2,8 @@
 # see the LICENSE file.
 """Where and how fast the graphs run: device, threads, mixed precision, oneDNN.
 
-train_flowers.py and eval_flowers.py add these flags with `add_runtime_flags`
-and open their sessions with `session_config(args)`:
+train_flowers.py and eval_flowers.py add these flags with `add_runtime_flags`,
+make a `RuntimeSettings` of them and open their sessions with `session_config(settings)`:
 
   --device auto|cpu|gpu   auto takes a GPU when TensorFlow sees one.
   --intra_op_threads N    threads inside one op; 0 lets TensorFlow choose.
@@ -20,6 +20,7 @@ TF_ENABLE_ONEDNN_OPTS=0 to switch it off.
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
 import contextlib
 import os
 
@@ -60,6 +61,24 @@ ALONE = dict(ready_op=None, ready_for_local_init_op=None)
 _warned = set()
 
 
+class RuntimeSettings(collections.namedtuple('RuntimeSettings', (
+    'device', 'intra_op_threads', 'inter_op_threads', 'mixed_precision',
+    'graph_optimizations'))):
+  """Where and how fast a command's graphs run; the fields are the flags of the same name."""
+  __slots__ = ()
+
+  def __new__(cls, device=device, intra_op_threads=intra_op_threads,
+              inter_op_threads=inter_op_threads, mixed_precision=mixed_precision,
+              graph_optimizations=graph_optimizations):
+    if device not in DEVICES:
+      raise UsageError('--device %s is not one of %s' % (device, ', '.join(DEVICES)))
+    if graph_optimizations not in ('on', 'off'):
+      raise UsageError('--graph_optimizations %s is not on or off' % graph_optimizations)
+    return super(RuntimeSettings, cls).__new__(
+        cls, device, intra_op_threads, inter_op_threads, bool(mixed_precision),
+        graph_optimizations)
+
+
 def add_runtime_flags(parser):
   """Adds --device, the thread counts, --mixed_precision and --graph_optimizations."""
   group = parser.add_argument_group('speed')
@@ -76,11 +95,6 @@ def add_runtime_flags(parser):
                      default=graph_optimizations,
                      help="off: skip grappler's rewrites, for runs of a few dozen steps")
   return parser
-
-
-def _flag(args, name):
-  """args.name, or this module's default for callers without the runtime flags."""
-  return getattr(args, name, globals()[name])
 
 
 def _warn_once(message):
@@ -118,9 +132,13 @@ def gpu_present():
     return bool(tf.config.experimental.list_physical_devices('GPU'))
 
 
-def resolve_device(args=None):
-  """'cpu' or 'gpu' for --device; a UsageError when gpu is asked for and missing."""
-  choice = _flag(args, 'device')
+def resolve_device(settings=None):
+  """'cpu' or 'gpu' for --device; a UsageError when gpu is asked for and missing.
+
+  Args:
+    settings: a RuntimeSettings; None: the defaults, as for every function here.
+  """
+  choice = (settings or RuntimeSettings()).device
   if choice == 'auto':
     return 'gpu' if gpu_present() else 'cpu'
   if choice == 'gpu' and not gpu_present():
@@ -130,11 +148,11 @@ def resolve_device(args=None):
   return choice
 
 
-def precision_mode(args=None):
+def precision_mode(settings=None):
   """What --mixed_precision does here: 'bfloat16', 'float16' or None (float32)."""
-  if not _flag(args, 'mixed_precision'):
+  if not (settings or RuntimeSettings()).mixed_precision:
     return None
-  if resolve_device(args) == 'gpu':
+  if resolve_device(settings) == 'gpu':
     return 'float16'
   bf16_rewrite = BF16_REWRITE in rewriter_config_pb2.RewriterConfig.DESCRIPTOR.fields_by_name
   if bf16_rewrite and onednn_enabled() and cpu_has_bf16():
@@ -145,41 +163,43 @@ def precision_mode(args=None):
   return None
 
 
-def session_config(args=None):
+def session_config(settings=None):
   """The ConfigProto for --device, the thread counts and --mixed_precision.
 
   Soft placement lets ops without a GPU kernel fall back to the CPU, and GPU
   memory is taken as needed rather than all at once.
   """
+  settings = settings or RuntimeSettings()
   config = tf.ConfigProto(allow_soft_placement=True,
-                          intra_op_parallelism_threads=_flag(args, 'intra_op_threads'),
-                          inter_op_parallelism_threads=_flag(args, 'inter_op_threads'))
+                          intra_op_parallelism_threads=settings.intra_op_threads,
+                          inter_op_parallelism_threads=settings.inter_op_threads)
   config.gpu_options.allow_growth = True
-  if resolve_device(args) == 'cpu':
+  if resolve_device(settings) == 'cpu':
     config.device_count['GPU'] = 0
-  mode = precision_mode(args)
+  mode = precision_mode(settings)
   rewrites = config.graph_options.rewrite_options
   if mode == 'bfloat16':
     setattr(rewrites, BF16_REWRITE, rewriter_config_pb2.RewriterConfig.ON)
   elif mode == 'float16':
     rewrites.auto_mixed_precision = rewriter_config_pb2.RewriterConfig.ON
-  elif _flag(args, 'graph_optimizations') == 'off':  # mixed precision is a rewrite
+  elif settings.graph_optimizations == 'off':  # mixed precision is a rewrite
     rewrites.disable_meta_optimizer = True
   return config
 
 
-def wrap_optimizer(optimizer, args=None):
+def wrap_optimizer(optimizer, settings=None):
   """Adds dynamic loss scaling for float16 on a GPU; bfloat16 needs none."""
-  if precision_mode(args) != 'float16':
+  if precision_mode(settings) != 'float16':
     return optimizer
   return tf.train.experimental.MixedPrecisionLossScaleOptimizer(optimizer, 'dynamic')
 
 
-def describe(args=None):
+def describe(settings=None):
   """One line for the logs: device, precision, threads, oneDNN."""
+  settings = settings or RuntimeSettings()
   return 'device %s, %s, intra_op %s, inter_op %s, oneDNN %s, TensorFlow %s' % (
-      resolve_device(args), precision_mode(args) or 'float32',
-      _flag(args, 'intra_op_threads') or 'auto', _flag(args, 'inter_op_threads') or 'auto',
+      resolve_device(settings), precision_mode(settings) or 'float32',
+      settings.intra_op_threads or 'auto', settings.inter_op_threads or 'auto',
       'on' if onednn_enabled() else 'off', tf.__version__)
 
 

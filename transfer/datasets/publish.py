@@ -63,8 +63,7 @@ def publish(output_dir, staging, names, stale):
   journal = {'staging': os.path.basename(staging),
              'remove': sorted(set(os.path.basename(p) for p in stale) - set(names)),
              'move': sorted(names, key=lambda n: n == LABELS_FILENAME)}
-  files.write_atomically(os.path.join(output_dir, PUBLISH_JOURNAL),
-                         json.dumps(journal, indent=1).encode('utf-8'))
+  files.write_json(os.path.join(output_dir, PUBLISH_JOURNAL), journal)
   apply_journal(output_dir, journal)
 
 

@@ -271,18 +271,18 @@ def run_task(config, train_fn):
       server's target in a cluster); returns {'global_step', ...}.
 
   Returns:
-    The exit code.
+    train_fn's result; None for a ps task, once every worker is done.
   """
   if not config.cluster:
-    train_fn('')
-    return 0
+    return train_fn('')
   tf.logging.set_verbosity(tf.logging.INFO)
   if config.job_name == 'ps':
-    return serve(config)
+    serve(config)
+    return None
   server = start_server(config)
   try:
     result = train_fn(server.target)
   finally:
     report_done(config)
   print('worker %d finished: global step %d' % (config.task_index, result['global_step']))
-  return 0
+  return result

@@ -35,6 +35,9 @@ replicas_to_aggregate = 0
 # the other workers at the end, before it reports the cluster broken.
 cluster_timeout_secs = 600
 
+# The flags of the same names; from_flags takes them.
+FLAGS = ('num_clones', 'clone_on_cpu', 'ps_hosts', 'worker_hosts', 'job_name', 'task_index',
+         'sync_replicas', 'replicas_to_aggregate', 'cluster_timeout_secs')
 _FIELDS = ('num_clones', 'clone_on_cpu', 'ps_hosts', 'worker_hosts', 'job_name', 'task_index',
            'sync_replicas', 'replicas_to_aggregate', 'timeout_secs')
 
@@ -78,6 +81,7 @@ class DeploymentConfig(collections.namedtuple('DeploymentConfig', _FIELDS)):
   process is the chief.
   """
   __slots__ = ()
+  FLAGS = FLAGS
 
   def __new__(cls, num_clones=1, clone_on_cpu=False, ps_hosts=(), worker_hosts=(),
               job_name='', task_index=0, sync_replicas=False, replicas_to_aggregate=0,
@@ -89,10 +93,14 @@ class DeploymentConfig(collections.namedtuple('DeploymentConfig', _FIELDS)):
     return config
 
   @classmethod
-  def from_flags(cls, args):
-    return cls(args.num_clones, args.clone_on_cpu, _hosts('--ps_hosts', args.ps_hosts),
-               _hosts('--worker_hosts', args.worker_hosts), args.job_name, args.task_index,
-               args.sync_replicas, args.replicas_to_aggregate, args.cluster_timeout_secs)
+  def from_flags(cls, num_clones=num_clones, clone_on_cpu=False, ps_hosts=ps_hosts,
+                 worker_hosts=worker_hosts, job_name=job_name, task_index=task_index,
+                 sync_replicas=False, replicas_to_aggregate=replicas_to_aggregate,
+                 cluster_timeout_secs=cluster_timeout_secs):
+    """The config of the flags of the same names; the host lists as comma-separated text."""
+    return cls(num_clones, clone_on_cpu, _hosts('--ps_hosts', ps_hosts),
+               _hosts('--worker_hosts', worker_hosts), job_name, task_index, sync_replicas,
+               replicas_to_aggregate, cluster_timeout_secs)
 
   def _check(self):
     if self.cluster:

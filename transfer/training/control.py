@@ -11,6 +11,7 @@
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
 import contextlib
 import time
 
@@ -21,8 +22,17 @@ from transfer.progress import ProgressLog
 from transfer.training.signals import Interrupted, StopSignals
 
 
-def add_flags(p, summary_every_n_steps, save_interval_secs, save_every_n_steps,
-              log_every_n_steps):
+# ================ DEFAULTS (each one is also a flag of train_flowers.py) ================
+summary_every_n_steps = 10
+save_interval_secs = 600
+# Also save after every this many steps (0: only by time). Saves also happen on
+# Ctrl-C / SIGTERM and at the end.
+save_every_n_steps = 0
+# A progress line (step/total, loss, images/s, ETA) every this many steps.
+log_every_n_steps = 10
+
+
+def add_flags(p):
   """When training writes summaries, checkpoints and progress lines."""
   p.add_argument('--summary_every_n_steps', type=flags.positive_int,
                  default=summary_every_n_steps)
@@ -31,6 +41,19 @@ def add_flags(p, summary_every_n_steps, save_interval_secs, save_every_n_steps,
                  default=save_every_n_steps, help='also save after every N steps (0: off)')
   p.add_argument('--log_every_n_steps', type=flags.positive_int, default=log_every_n_steps,
                  help='a progress line (step/total, loss, images/s, ETA) every N steps')
+
+
+class ControlSettings(collections.namedtuple('ControlSettings', (
+    'summary_every_n_steps', 'save_interval_secs', 'save_every_n_steps',
+    'log_every_n_steps'))):
+  """When training writes summaries, checkpoints and progress lines (the flags' names)."""
+  __slots__ = ()
+
+  def __new__(cls, summary_every_n_steps=summary_every_n_steps,
+              save_interval_secs=save_interval_secs, save_every_n_steps=save_every_n_steps,
+              log_every_n_steps=log_every_n_steps):
+    return super(ControlSettings, cls).__new__(cls, summary_every_n_steps, save_interval_secs,
+                                               save_every_n_steps, log_every_n_steps)
 
 
 class Checkpointer(object):
@@ -120,20 +143,20 @@ class TrainingControl(object):
 
   Usage, around the Supervisor's session:
 
-      control = TrainingControl(args, images_per_step)
-      with control.signals, input_failures_reported(args.dataset_dir, control):
+      control = TrainingControl(settings, images_per_step)
+      with control.signals, input_failures_reported(dataset_dir, control):
         with sv.managed_session() as sess:
           control.begin(sess, sv, global_step, total_steps)
           ... each step: control.check_signal(sess); run; control.step_done(...)
 
   Args:
-    args: the training flags (save and log intervals).
+    settings: a ControlSettings (save and log intervals).
     images_per_step: the images a global step trains, for the progress lines.
     why_stuck: see signals.StopSignals; given for a cluster task.
   """
 
-  def __init__(self, args, images_per_step, why_stuck=None):
-    self.args = args
+  def __init__(self, settings, images_per_step, why_stuck=None):
+    self.settings = settings
     self.images_per_step = images_per_step
     self.signals = StopSignals(why_stuck)
     self.input_stopped_at = None
@@ -146,11 +169,11 @@ class TrainingControl(object):
     """Starts saving and logging from the session's global step; returns that step."""
     self.step = int(sess.run(global_step))
     self.total_steps = total_steps
-    self.checkpointer = Checkpointer(sv, global_step, self.args.save_every_n_steps,
-                                     self.args.save_interval_secs)
+    self.checkpointer = Checkpointer(sv, global_step, self.settings.save_every_n_steps,
+                                     self.settings.save_interval_secs)
     self.checkpointer.last_saved_step = self.step  # restored, or about to be initialised
     self.progress = ProgressLog(self.step, total_steps, self.images_per_step,
-                                self.args.log_every_n_steps)
+                                self.settings.log_every_n_steps)
     self.signals.defer()
     return self.step
 

@@ -37,19 +37,19 @@ _HeadGraph = collections.namedtuple('_HeadGraph', [
     'vectors', 'labels', 'is_training', 'train_op', 'loss', 'correct', 'weights', 'biases'])
 
 
-def _build_head(num_classes, args):
+def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings):
   vectors = tf.placeholder(tf.float32, [None, bottlenecks.VECTOR_SIZE], name='bottlenecks')
   labels = tf.placeholder(tf.int64, [None], name='labels')
   is_training = tf.placeholder_with_default(False, [], name='is_training')
-  with slim.arg_scope(inception_resnet_v2_arg_scope(weight_decay=args.weight_decay)):
+  with slim.arg_scope(inception_resnet_v2_arg_scope(weight_decay=loss_settings.weight_decay)):
     with tf.variable_scope(model.SCOPE), tf.variable_scope('Logits'):
       net = slim.dropout(vectors, DROPOUT_KEEP_PROB, is_training=is_training, scope='Dropout')
       logits = slim.fully_connected(net, num_classes, activation_fn=None, scope='Logits')
-  losses.classification_loss(logits, {}, labels, num_classes, args.label_smoothing)
+  losses.classification_loss(logits, {}, labels, num_classes, loss_settings.label_smoothing)
   loss = tf.losses.get_total_loss()  # with the layer's weight decay
-  optimizer = optimizers.configure_optimizer(args, args.head_learning_rate)
+  optimizer = optimizers.configure_optimizer(optimizer_settings, learning_rate)
   grads = optimizer.compute_gradients(loss)
-  clip = losses.gradient_clipper(args.clip_gradient_norm)
+  clip = losses.gradient_clipper(loss_settings.clip_gradient_norm)
   train_op = optimizer.apply_gradients(clip(grads) if clip else grads)
   correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int32))
   weights, biases = slim.get_model_variables(LOGITS_SCOPE)
@@ -71,16 +71,16 @@ def _write_summaries(writer, epoch, values):
                                        for tag, value in sorted(values.items())]), epoch)
 
 
-def train_head(cache, num_classes, args, log_dir):
+def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, seed, log_dir):
   """Trains the Logits layer on cached vectors; logs and summarises every epoch.
 
   Args:
     cache: {'train': (vectors, labels), 'validation': ...}, as bottlenecks.cached.
     num_classes: the classes of the head.
-    args: the training flags: --head_epochs (passes over the training vectors),
-      --head_batch_size (vectors a step), --head_learning_rate, the optimizer and
-      loss flags, and --seed (the initial weights, the order of the vectors and
-      the dropout).
+    settings: a HeadSettings: head_epochs (passes over the training vectors),
+      head_batch_size (vectors a step), head_learning_rate.
+    optimizer_settings, loss_settings: the run's OptimizerSettings and LossSettings.
+    seed: the initial weights, the order of the vectors and the dropout; None: random.
     log_dir: where the TensorBoard summaries (head/...) go.
 
   Returns:
@@ -88,11 +88,12 @@ def train_head(cache, num_classes, args, log_dir):
   """
   train_vectors, train_labels = cache['train']
   validation = cache.get('validation', (np.zeros((0, bottlenecks.VECTOR_SIZE)), np.zeros(0)))
-  epochs, batch_size = args.head_epochs, args.head_batch_size
-  order = np.random.RandomState(args.seed)
+  epochs, batch_size = settings.head_epochs, settings.head_batch_size
+  order = np.random.RandomState(seed)
   with tf.Graph().as_default():
-    tf.set_random_seed(args.seed)
-    head = _build_head(num_classes, args)
+    tf.set_random_seed(seed)
+    head = _build_head(num_classes, settings.head_learning_rate, optimizer_settings,
+                       loss_settings)
     writer = tf.summary.FileWriter(log_dir)
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())

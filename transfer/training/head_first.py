@@ -9,17 +9,30 @@ and never redoes the phase.
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
 import os
 
 from tf_compat import tf
-from transfer import bottlenecks, flags, model
-from transfer.errors import UsageError
+from transfer import bottlenecks, flags, model_settings
 from transfer.training import head, schedule
 
 
-def add_flags(p, head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
-              bottleneck_batch_size, fine_tune_from):
-  """The fast-transfer flags, with the defaults the command passes in."""
+# ================ DEFAULTS (each one is also a flag of train_flowers.py) ================
+# Head first (0: the tutorial's recipe): epochs of the new Logits layer alone, on
+# each image's cached bottleneck vector, before fine-tuning on images.
+head_epochs = 0
+# Adam at its default rate, as the Keras transfer-learning guide trains its new head.
+head_learning_rate = 0.001
+# TF Hub's retrain.py trains its final layer on batches of 100 cached vectors.
+head_batch_size = 100
+bottleneck_dir = ''  # empty: DATASET_DIR/bottlenecks
+bottleneck_batch_size = 32  # images per forward pass of the cache pass
+# Train only this end point's block and those above it ('': every layer).
+fine_tune_from = ''
+
+
+def add_flags(p):
+  """The fast-transfer flags."""
   p.add_argument('--head_epochs', type=flags.non_negative_int, default=head_epochs,
                  help='first train only the new Logits on cached bottlenecks for N epochs')
   p.add_argument('--head_learning_rate', type=float, default=head_learning_rate)
@@ -33,29 +46,26 @@ def add_flags(p, head_epochs, head_learning_rate, head_batch_size, bottleneck_di
                  'heads; the layers below keep their weights and batch-norm statistics')
 
 
-def check_flags(args, config):
-  """Refuses the fast-transfer flags that cannot go together, before any work."""
-  if args.fine_tune_from:
-    if args.trainable_scopes:
-      raise UsageError('--fine_tune_from and --trainable_scopes both choose the layers to '
-                       'train: pass one of them')
-    model.fine_tune_scopes(args.fine_tune_from)  # an unknown end point
-  if not args.num_epochs and not args.head_epochs:
-    raise UsageError('--num_epochs 0 trains nothing: pass more epochs, or --head_epochs N '
-                     'to train only the head')
-  if args.head_epochs and args.from_scratch:
-    raise UsageError('--head_epochs trains a head on a restored network and --from_scratch '
-                     'restores none: drop one of them')
-  if args.head_epochs and config.cluster:
-    raise UsageError('--head_epochs runs in one process: train the head alone first '
-                     '(--num_epochs 0), then start the cluster on that --log_dir')
+class HeadSettings(collections.namedtuple('HeadSettings', (
+    'head_epochs', 'head_learning_rate', 'head_batch_size', 'bottleneck_dir',
+    'bottleneck_batch_size'))):
+  """The head phase's flags, by name; head_epochs 0 turns the phase off."""
+  __slots__ = ()
+
+  def __new__(cls, head_epochs=head_epochs, head_learning_rate=head_learning_rate,
+              head_batch_size=head_batch_size, bottleneck_dir=bottleneck_dir,
+              bottleneck_batch_size=bottleneck_batch_size):
+    return super(HeadSettings, cls).__new__(cls, head_epochs, head_learning_rate,
+                                            head_batch_size, bottleneck_dir,
+                                            bottleneck_batch_size)
 
 
-def run(args, splits, input_fn, session_config, run_schedule):
+def run(settings, splits, input_fn, session_config, run_schedule):
   """Caches the bottlenecks, trains the Logits on them and saves the whole network.
 
   Args:
-    args: the training flags.
+    settings: the run's TrainSettings: the head phase's, optimizer and loss
+      groups; the ImageNet checkpoint, image size, seed, dataset and log dirs.
     splits: {'train': dataset, 'validation': dataset (optional)}, from get_split.
     input_fn: f(dataset) -> (images, labels), reading it once, in order, with
       evaluation preprocessing at --image_size.
@@ -64,29 +74,33 @@ def run(args, splits, input_fn, session_config, run_schedule):
       written.
 
   Returns:
-    The checkpoint written in log_dir, at global step 0.
+    The checkpoint written in log_dir, at global step 0, beside the run's
+    schedule.json and model_settings.json.
   """
-  exclude = flags.split_scopes(args.checkpoint_exclude_scopes)
+  s = settings
+  exclude = flags.split_scopes(s.checkpoint_exclude_scopes)
   num_classes = splits['train'].num_classes
-  key = bottlenecks.cache_key(args.imagenet_checkpoint_file, exclude, args.image_size,
+  key = bottlenecks.cache_key(s.imagenet_checkpoint_file, exclude, s.image_size,
                               {name: split.data_sources for name, split in splits.items()})
 
   def compute(name):
     return bottlenecks.compute_vectors(
         lambda: input_fn(splits[name]), splits[name].num_samples, num_classes,
-        args.imagenet_checkpoint_file, exclude, 'Bottlenecks (%s)' % name, session_config)
+        s.imagenet_checkpoint_file, exclude, 'Bottlenecks (%s)' % name, session_config)
 
-  cache = bottlenecks.cached(args.bottleneck_dir or os.path.join(args.dataset_dir, 'bottlenecks'),
+  cache = bottlenecks.cached(s.head.bottleneck_dir or os.path.join(s.dataset_dir, 'bottlenecks'),
                              key, {name: split.num_samples for name, split in splits.items()},
                              compute)
-  result = head.train_head(cache, num_classes, args, args.log_dir)
-  path = head.save_checkpoint(args.log_dir, result, num_classes, args.image_size,
-                              args.imagenet_checkpoint_file, exclude, args.seed)
+  result = head.train_head(cache, num_classes, s.head, s.optimizer, s.loss, s.seed, s.log_dir)
+  path = head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
+                              s.imagenet_checkpoint_file, exclude, s.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
                   result.validation_accuracy, path)
   # In place: the fine-tuning phase saves this schedule again and keeps the head's record.
   run_schedule.update(head_checkpoint=os.path.basename(path),
                       head_train_accuracy=result.train_accuracy,
                       head_validation_accuracy=result.validation_accuracy)
-  schedule.save_schedule(args.log_dir, run_schedule)
+  schedule.save_schedule(s.log_dir, run_schedule)
+  model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
+                      s.moving_average_decay)
   return path

@@ -28,9 +28,10 @@ def _log_epoch(sess, graph, epoch, num_epochs):
   tf.logging.info('Current Streaming Accuracy: %s', accuracy_value)
 
 
-def _run_steps(sess, sv, graph, args, control, config, step):
+def _run_steps(sess, sv, graph, num_epochs, control, config, step):
   """Trains from global step `step` to the last one; returns (last loss, step, own steps)."""
-  total_steps = graph.steps_per_epoch * args.num_epochs
+  total_steps = graph.steps_per_epoch * num_epochs
+  summary_every_n_steps = control.settings.summary_every_n_steps
   # The header comes at the start of each epoch (and when a cluster's shared
   # step jumps into a new one), not at a step resumed in the middle of one.
   epoch = -1 if step % graph.steps_per_epoch == 0 else step // graph.steps_per_epoch
@@ -41,8 +42,8 @@ def _run_steps(sess, sv, graph, args, control, config, step):
     control.check_signal(sess)
     if config.is_chief and step // graph.steps_per_epoch != epoch:
       epoch = step // graph.steps_per_epoch
-      _log_epoch(sess, graph, epoch, args.num_epochs)
-    with_summary = config.is_chief and (own_steps + 1) % args.summary_every_n_steps == 0
+      _log_epoch(sess, graph, epoch, num_epochs)
+    with_summary = config.is_chief and (own_steps + 1) % summary_every_n_steps == 0
     fetches = [graph.train_op, graph.metrics_op]
     # The cluster's chief always fetches the summary: a distributed session
     # prepares each new set of fetches anew, which costs as much as several steps.
@@ -63,15 +64,15 @@ def _run_steps(sess, sv, graph, args, control, config, step):
   return loss, step, own_steps
 
 
-def train_loop(sess, sv, graph, args, control, config):
+def train_loop(sess, sv, graph, num_epochs, control, config):
   """Runs the remaining steps: epoch and progress logs, summaries, saves.
 
   Args:
     sess: the Supervisor's session.
     sv: the Supervisor.
     graph: a TrainGraph.
-    args: the training flags.
-    control: the run's training.control.TrainingControl.
+    num_epochs: epochs the run trains in all.
+    control: the run's training.control.TrainingControl (with its ControlSettings).
     config: the run's DeploymentConfig.
 
   Returns:
@@ -82,13 +83,13 @@ def train_loop(sess, sv, graph, args, control, config):
     training.control.InputStopped: when the input ends before the last step.
     ClusterError: a step past --cluster_timeout_secs, or a lost task.
   """
-  total_steps = graph.steps_per_epoch * args.num_epochs
+  total_steps = graph.steps_per_epoch * num_epochs
   step = control.begin(sess, sv, graph.global_step, total_steps)
   if step >= total_steps:
     tf.logging.info('log_dir already holds %d of %d steps: nothing to train.', step, total_steps)
   with cluster.failures_reported(config):
     cluster.start_sync(sess, config, graph.sync)
-    loss, step, own_steps = _run_steps(sess, sv, graph, args, control, config, step)
+    loss, step, own_steps = _run_steps(sess, sv, graph, num_epochs, control, config, step)
   if config.cluster:
     tf.logging.info('worker %d ran %d training steps; global step %d.', config.task_index,
                     own_steps, step)

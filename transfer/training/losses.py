@@ -9,6 +9,8 @@ Each is a flag here, the seed's loss the default.
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
+
 from tf_compat import slim, tf
 from transfer import flags
 
@@ -27,6 +29,16 @@ def add_flags(p):
                  'TF-slim trains with 0.4)')
   p.add_argument('--clip_gradient_norm', type=flags.non_negative_float, default=0.0,
                  help='scale the gradients down to this global norm when above it (0: off)')
+
+
+class LossSettings(collections.namedtuple('LossSettings', FLAG_NAMES)):
+  """What a step minimises and how far it may go; the fields are the flags of the same name."""
+  __slots__ = ()
+
+  def __new__(cls, label_smoothing=0.0, weight_decay=WEIGHT_DECAY, aux_loss_weight=0.0,
+              clip_gradient_norm=0.0):
+    return super(LossSettings, cls).__new__(cls, label_smoothing, weight_decay,
+                                            aux_loss_weight, clip_gradient_norm)
 
 
 def classification_loss(logits, end_points, labels, num_classes, label_smoothing=0.0,

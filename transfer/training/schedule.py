@@ -40,18 +40,19 @@ SCHEDULE_KEYS = ('batch_size', 'train_images', 'num_clones', 'replicas_to_aggreg
                  'num_epochs_before_decay') + HEAD_KEYS + KNOB_KEYS
 
 
-def schedule_of(args, train_images, config):
+def schedule_of(settings, train_images):
   """The schedule-defining settings of a run, as stored in schedule.json.
 
   Args:
-    args: the training flags.
+    settings: the run's TrainSettings; its deployment's clones and aggregated
+      replicas set how many images a global step takes.
     train_images: the size of the training split.
-    config: the run's DeploymentConfig; its clones and aggregated replicas
-      set how many images a global step takes.
   """
-  schedule = {key: getattr(args, key) for key in FLAG_KEYS}
-  schedule.update(train_images=train_images, num_clones=config.num_clones,
-                  replicas_to_aggregate=config.replicas, num_epochs=args.num_epochs)
+  flags = settings.flag_values()
+  schedule = {key: flags[key] for key in FLAG_KEYS}
+  schedule.update(train_images=train_images, num_clones=settings.deployment.num_clones,
+                  replicas_to_aggregate=settings.deployment.replicas,
+                  num_epochs=settings.num_epochs)
   return schedule
 
 
@@ -125,6 +126,4 @@ def save_schedule(log_dir, schedule):
   """Writes schedule.json into log_dir (created when missing), all or nothing."""
   if not os.path.isdir(log_dir):
     os.makedirs(log_dir)
-  files.write_atomically(
-      schedule_path(log_dir),
-      (json.dumps(schedule, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+  files.write_json(schedule_path(log_dir), schedule)

@@ -72,6 +72,11 @@ class StopSignals(object):
     self._wakeup = None
 
   def __enter__(self):
+    # Python delivers signals to the main thread alone, and only there may
+    # handlers be set: a run in another thread (a notebook's worker) keeps
+    # the process's handlers.
+    if threading.current_thread() is not threading.main_thread():
+      return self
     for signum in SIGNAL_NAMES:
       self._previous[signum] = signal.signal(signum, self._handle)
     if self.why_stuck:

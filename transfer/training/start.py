@@ -1,6 +1,6 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""Where a training run starts: checks made before any graph is built.
+"""Where a training run starts: checks made before any graph is built, and what is restored.
 
 A run resumes from log_dir's latest checkpoint, or starts from the ImageNet
 checkpoint, or from scratch. Whatever can be refused is refused here, at once,
@@ -8,40 +8,55 @@ before minutes of graph building.
 """
 from __future__ import absolute_import, division, print_function
 
+import argparse
+
 from tf_compat import tf
-from transfer import checkpoints
+from transfer import checkpoints, flags, model
 from transfer.errors import UsageError
 from transfer.training import head, schedule
 
 
-def check_start(args, config, num_samples):
+def add_flags(p):
+  """The flags of where a run starts: resuming, the ImageNet checkpoint or nothing."""
+  p.add_argument('--allow_changed_schedule', action='store_true',
+                 help='resume even though a flag that changes what a step does (batch, '
+                 'learning rate, optimizer, loss, averages, clones) or the number of '
+                 'training images differs from the saved run')
+  p.add_argument('--from_scratch', action='store_true',
+                 help='restore nothing: the "clean" baseline')
+  p.add_argument('--download_checkpoint', action='store_true',
+                 help='fetch the ImageNet checkpoint when it is missing')
+  p.add_argument('--checkpoint_url', default=checkpoints.CHECKPOINT_URL, help=argparse.SUPPRESS)
+
+
+def check_start(settings, num_samples):
   """Refuses what cannot train, and finds the checkpoint to resume.
 
   Args:
-    args: the training flags.
-    config: the run's DeploymentConfig.
+    settings: the run's TrainSettings.
     num_samples: the training images.
 
   Returns:
     (checkpoint to resume from or None, this run's schedule).
   """
-  if args.batch_size > num_samples:
+  s, config = settings, settings.deployment
+  if s.batch_size > num_samples:
     raise UsageError('--batch_size %d is larger than the %d training images: pass '
-                     '--batch_size %d or less' % (args.batch_size, num_samples, num_samples))
+                     '--batch_size %d or less' % (s.batch_size, num_samples, num_samples))
   # In a cluster only the chief reads and writes log_dir and restores.
   resume_from = None
-  if config.is_chief and tf.gfile.IsDirectory(args.log_dir):
-    resume_from = tf.train.latest_checkpoint(args.log_dir)
-  if config.is_chief and not resume_from and not args.from_scratch:
-    checkpoints.require_checkpoint(args.imagenet_checkpoint_file, args.download_checkpoint,
-                                   args.checkpoint_url)
-  run_schedule = schedule.schedule_of(args, num_samples, config)
+  if config.is_chief and tf.gfile.IsDirectory(s.log_dir):
+    resume_from = tf.train.latest_checkpoint(s.log_dir)
+  if config.is_chief and not resume_from and not s.from_scratch:
+    checkpoints.require_checkpoint(s.imagenet_checkpoint_file, s.download_checkpoint,
+                                   s.checkpoint_url)
+  run_schedule = schedule.schedule_of(s, num_samples)
   if config.is_chief:
-    schedule.check_schedule(args.log_dir, run_schedule, bool(resume_from),
-                            args.allow_changed_schedule,
+    schedule.check_schedule(s.log_dir, run_schedule, bool(resume_from),
+                            s.allow_changed_schedule,
                             head_only=bool(resume_from) and head.is_head_checkpoint(resume_from))
     if resume_from:
-      schedule.keep_head_results(args.log_dir, run_schedule)
+      schedule.keep_head_results(s.log_dir, run_schedule)
   return resume_from, run_schedule
 
 
@@ -59,11 +74,61 @@ def steps_already_done(config, total_steps, resume_from):
   return step
 
 
-def warn_slow_batch_norm(args, total_steps):
+def warn_slow_batch_norm(batch_norm_decay, from_scratch, total_steps):
   """Moving averages that cannot settle make is_training=False eval useless."""
-  horizon = 1.0 / (1.0 - args.batch_norm_decay)
-  if args.from_scratch and total_steps < 3 * horizon:
+  horizon = 1.0 / (1.0 - batch_norm_decay)
+  if from_scratch and total_steps < 3 * horizon:
     tf.logging.warning(
         'batch_norm_decay %g averages over ~%d steps but training runs %d from '
         'scratch: evaluation will suffer; consider --batch_norm_decay 0.9',
-        args.batch_norm_decay, horizon, total_steps)
+        batch_norm_decay, horizon, total_steps)
+
+
+def variables_to_train(trained_scopes, trainable_scopes):
+  """The variables of --fine_tune_from's scopes or --trainable_scopes; None trains them all.
+
+  Only these get gradients: the backward pass stops at the lowest of them.
+
+  Args:
+    trained_scopes: model.fine_tune_scopes of --fine_tune_from, or None.
+    trainable_scopes: --trainable_scopes, comma-separated.
+  """
+  if trained_scopes:
+    return [v for v in tf.trainable_variables() if model.in_scopes(v.op.name, trained_scopes)]
+  scopes = flags.split_scopes(trainable_scopes)
+  if not scopes:
+    return None
+  variables = [v for s in scopes for v in tf.trainable_variables(s)]
+  if not variables:
+    raise UsageError('--trainable_scopes %s matches no variable' % trainable_scopes)
+  return variables
+
+
+def init_fn(settings, variables_to_restore, resume_from):
+  """What initialises the variables the Supervisor does not restore from log_dir.
+
+  Args:
+    settings: the run's TrainSettings (log_dir, from_scratch, the ImageNet checkpoint).
+    variables_to_restore: what the ImageNet checkpoint provides.
+    resume_from: the checkpoint in log_dir this run resumes, or None.
+
+  Returns:
+    A function of a session restoring the ImageNet weights, or None when
+    training resumes from log_dir or starts from scratch.
+  """
+  if resume_from:
+    if head.missing_training_variables(resume_from, tf.global_variables()):
+      head.complete_checkpoint(resume_from, tf.global_variables())
+    problems = checkpoints.checkpoint_mismatches(resume_from, tf.global_variables())
+    if problems:
+      raise UsageError('log_dir %s holds a checkpoint of another model or settings (%s): '
+                       'remove that folder or choose another --log_dir'
+                       % (settings.log_dir, checkpoints.describe_problems(problems)))
+    tf.logging.info('Resuming from %s; the ImageNet checkpoint is not used.', resume_from)
+    return None
+  if settings.from_scratch:
+    tf.logging.info('Training from scratch: no variable is restored.')
+    return None
+  return checkpoints.init_fn(
+      settings.imagenet_checkpoint_file, variables_to_restore,
+      'check --imagenet_checkpoint_file and --checkpoint_exclude_scopes')
