@@ -13,6 +13,7 @@ import eval_flowers
 import export_flowers
 import predict_flowers
 import train_flowers
+from inception_resnet_v2 import LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE
 from test_export_flowers import PHOTOS, load_in_fresh_process
 from test_predict_flowers import write_mixed_photos
 from tf_compat import slim, tf
@@ -90,7 +91,7 @@ def test_the_head_phase_trains_with_the_runs_optimizer():
   with tf.Graph().as_default():
     head._build_head(3, parse('--optimizer', 'momentum', '--head_epochs', '1'))
     names = {v.op.name for v in tf.global_variables()}
-  assert head.LOGITS_SCOPE + '/weights/Momentum' in names
+  assert LOGITS_LAYER_SCOPE + '/weights/Momentum' in names
   assert not [n for n in names if n.endswith('/Adam')]
 
 
@@ -216,7 +217,7 @@ def knob_run(records, tmp_path_factory):
 
 def test_the_run_saves_every_average_and_the_optimizers_slots(knob_run):
   stored = dict(tf.train.list_variables(knob_run['first']))
-  model_names = [n for n, _ in read_spec(SPEC) if not n.startswith(model.SCOPE + '/Logits')]
+  model_names = [n for n, _ in read_spec(SPEC) if not n.startswith(SCOPE + '/' + LOGITS_SCOPE)]
   assert all(averages.shadow_name(n) in stored for n in model_names)
   assert {LOGITS + '/RMSProp', LOGITS + '/RMSProp_1'} <= set(stored)
   assert AUX_WEIGHTS + '/RMSProp' in stored  # the aux loss gives AuxLogits a gradient

@@ -9,15 +9,13 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
+from inception_resnet_v2 import LOGITS_WEIGHTS, inception_resnet_v2, inception_resnet_v2_arg_scope
 from tf_compat import slim, tf
 from transfer import downloads
 from transfer.datasets import records
 from transfer.errors import UsageError
 
 CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_resnet_v2_2016_08_30.tar.gz'
-# The final layer's weights, [1536, num_classes]: tells a checkpoint's class count.
-LOGITS_WEIGHTS = 'InceptionResnetV2/Logits/Logits/weights'
 
 
 def checkpoint_present(path):
@@ -84,8 +82,8 @@ def checkpoint_mismatches(checkpoint_path, variables):
     variables: a list of variables, or {name in the checkpoint: variable}.
 
   Returns:
-    A list of strings, e.g. 'missing InceptionResnetV2/Logits/weights/Adam_1'
-    or 'shape of X: checkpoint [5] vs model [7]'; empty when all fit.
+    A list of strings, e.g. 'missing X/Adam_1' or 'shape of X: checkpoint [5]
+    vs model [7]'; empty when all fit.
   """
   stored = dict(tf.train.list_variables(checkpoint_path))
   problems = []

@@ -2,15 +2,15 @@
 # see the LICENSE file.
 """Head-first training: the new Logits layer alone, on cached bottleneck vectors.
 
-The layer is the network's own, InceptionResnetV2/Logits/Logits after its
-dropout, under the network's arg_scope (so the same initialiser and weight
-decay), trained on the same cross-entropy, with the run's --optimizer and its
-flags, --label_smoothing, --weight_decay and --clip_gradient_norm at the
-fixed --head_learning_rate. (No decay: the phase is a few hundred steps. No
-moving averages: fine-tuning starts them from the trained head.) Then
-`save_checkpoint` writes a normal checkpoint of the whole network: the
-restored base as it was, the trained Logits, AuxLogits as initialised, global
-step 0.
+The layer is the network's own, built by its logits_layer (dropout, then the
+fully connected layer) in the same scope and under the same arg_scope (so the
+same variables, initialiser and weight decay), trained on the same
+cross-entropy, with the run's --optimizer and its flags, --label_smoothing,
+--weight_decay and --clip_gradient_norm at the fixed --head_learning_rate.
+(No decay: the phase is a few hundred steps. No moving averages: fine-tuning
+starts them from the trained head.) Then `save_checkpoint` writes a normal
+checkpoint of the whole network: the restored base as it was, the trained
+Logits, AuxLogits as initialised, global step 0.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -19,22 +19,21 @@ import os
 
 import numpy as np
 
-from inception_resnet_v2 import inception_resnet_v2_arg_scope
+from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE,
+                                 inception_resnet_v2_arg_scope, logits_layer)
 from tf_compat import slim, tf
 from transfer import averages, bottlenecks, checkpoints, model
 from transfer.training import losses, optimizers, schedule
 
-# The network's dropout before its Logits layer.
-DROPOUT_KEEP_PROB = 0.8
-LOGITS_SCOPE = model.SCOPE + '/Logits/Logits'
 # Accuracy is measured in chunks of this many vectors.
 _EVAL_CHUNK = 1024
 
-# weights [1536, classes], biases [classes]; the last epoch's accuracies and loss.
+# weights [VECTOR_SIZE, classes], biases [classes]; the last epoch's accuracies and loss.
 HeadResult = collections.namedtuple('HeadResult', [
     'weights', 'biases', 'train_accuracy', 'validation_accuracy', 'loss'])
 _HeadGraph = collections.namedtuple('_HeadGraph', [
-    'vectors', 'labels', 'is_training', 'train_op', 'loss', 'correct', 'weights', 'biases'])
+    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'correct', 'weights',
+    'biases'])
 
 
 def _build_head(num_classes, args):
@@ -42,9 +41,8 @@ def _build_head(num_classes, args):
   labels = tf.placeholder(tf.int64, [None], name='labels')
   is_training = tf.placeholder_with_default(False, [], name='is_training')
   with slim.arg_scope(inception_resnet_v2_arg_scope(weight_decay=args.weight_decay)):
-    with tf.variable_scope(model.SCOPE), tf.variable_scope('Logits'):
-      net = slim.dropout(vectors, DROPOUT_KEEP_PROB, is_training=is_training, scope='Dropout')
-      logits = slim.fully_connected(net, num_classes, activation_fn=None, scope='Logits')
+    with tf.variable_scope(SCOPE), tf.variable_scope(LOGITS_SCOPE):
+      _, logits = logits_layer(vectors, num_classes, is_training)
   losses.classification_loss(logits, {}, labels, num_classes, args.label_smoothing)
   loss = tf.losses.get_total_loss()  # with the layer's weight decay
   optimizer = optimizers.configure_optimizer(args, args.head_learning_rate)
@@ -52,8 +50,9 @@ def _build_head(num_classes, args):
   clip = losses.gradient_clipper(args.clip_gradient_norm)
   train_op = optimizer.apply_gradients(clip(grads) if clip else grads)
   correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int32))
-  weights, biases = slim.get_model_variables(LOGITS_SCOPE)
-  return _HeadGraph(vectors, labels, is_training, train_op, loss, correct, weights, biases)
+  weights, biases = slim.get_model_variables(LOGITS_LAYER_SCOPE)
+  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, correct, weights,
+                    biases)
 
 
 def _accuracy(sess, head, vectors, labels):
@@ -138,7 +137,7 @@ def save_checkpoint(log_dir, result, num_classes, image_size, checkpoint, exclud
                                   'check --imagenet_checkpoint_file and '
                                   '--checkpoint_exclude_scopes')
     tf.train.get_or_create_global_step()  # after the choice: the checkpoint has no step
-    weights, biases = slim.get_model_variables(LOGITS_SCOPE)
+    weights, biases = slim.get_model_variables(LOGITS_LAYER_SCOPE)
     assign = tf.group(weights.assign(result.weights), biases.assign(result.biases))
     saver = tf.train.Saver()
     with tf.Session() as sess:
