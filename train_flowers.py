@@ -25,8 +25,8 @@ from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import DeploymentConfig, add_deployment_flags
 from transfer.errors import BAD_LABEL_TAG, UsageError
-from transfer.training import (control, head, head_first, learning_rate, loop, losses,
-                               optimizers, schedule, start)
+from transfer.training import (control, head_phase, learning_rate, loop, losses, optimizers,
+                               schedule, start)
 
 # ================ DATASET INFORMATION ================
 # Where the TFRecord files (and the labels.txt the converter writes) are.
@@ -221,8 +221,8 @@ def _get_init_fn(args, variables_to_restore, resume_from):
     training resumes from log_dir or starts from scratch.
   """
   if resume_from:
-    if head.missing_training_variables(resume_from, tf.global_variables()):
-      head.complete_checkpoint(resume_from, tf.global_variables())
+    if checkpoints.missing_training_variables(resume_from, tf.global_variables()):
+      checkpoints.complete_checkpoint(resume_from, tf.global_variables())
     problems = checkpoints.checkpoint_mismatches(resume_from, tf.global_variables())
     if problems:
       raise UsageError('log_dir %s holds a checkpoint of another model or settings (%s): '
@@ -321,7 +321,7 @@ def _head_first(args, train_split, session_config, run_schedule):
     images, _, labels = load_batch(split, args.bottleneck_batch_size, args.image_size,
                                    args.image_size, is_training=False, num_epochs=1)
     return images, labels
-  return head_first.run(args, splits, input_fn, session_config, run_schedule)
+  return head_phase.run(args, splits, input_fn, session_config, run_schedule)
 
 
 def _save_model_settings(args):
@@ -347,7 +347,7 @@ def train(args, config=None, master=''):
   session_config = runtime.session_config(args)  # first: a missing GPU fails before any work
   tf.logging.info('Running on %s.', runtime.describe(args))
   config = config or DeploymentConfig.from_flags(args)
-  head_first.check_flags(args, config)
+  head_phase.check_flags(args, config)
   dataset = get_split('train', args.dataset_dir, args.file_pattern, args.labels_file)
   resume_from, run_schedule = start.check_start(args, config, dataset.num_samples)
   if args.head_epochs and not resume_from:  # a finished head phase left a checkpoint
@@ -394,7 +394,7 @@ def run(args):
   """The command: trains (alone, or as a worker or ps task of a cluster), then
   returns the exit code (128 + signal when stopped by one)."""
   config = DeploymentConfig.from_flags(args)
-  head_first.check_flags(args, config)  # before a cluster task starts its server
+  head_phase.check_flags(args, config)  # before a cluster task starts its server
   return cluster.run_task(config, lambda master: train(args, config, master))
 
 
@@ -435,7 +435,7 @@ def build_parser():
   p.add_argument('--download_checkpoint', action='store_true',
                  help='fetch the ImageNet checkpoint when it is missing')
   p.add_argument('--checkpoint_url', default=checkpoint_url, help=argparse.SUPPRESS)
-  head_first.add_flags(p, head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
+  head_phase.add_flags(p, head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
                        bottleneck_batch_size, fine_tune_from)
   runtime.add_runtime_flags(p)
   add_deployment_flags(p)

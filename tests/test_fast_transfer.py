@@ -22,10 +22,10 @@ from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHT
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
 from tiny_data import IMAGE_SIZE, train_args
-from transfer import bottlenecks, files, model
+from transfer import bottlenecks, checkpoints, files, model
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
-from transfer.training import head, head_first
+from transfer.training import bottleneck_head, head_phase
 
 pytestmark = pytest.mark.xdist_group('fast_transfer')
 HEADS = ('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits')
@@ -282,7 +282,7 @@ def test_the_head_phase_builds_the_networks_own_logits_layer():
       return {v.op.name: v.shape.as_list() for v in layer}, sess.run(logits, feed)
 
   with tf.Graph().as_default():
-    head_graph = head._build_head(3, train_flowers.build_parser().parse_args([]))
+    head_graph = bottleneck_head._build_head(3, train_flowers.build_parser().parse_args([]))
     head_variables, head_scores = logits_layer_run(head_graph.logits,
                                                    {head_graph.vectors: vectors})
   with tf.Graph().as_default():
@@ -321,7 +321,7 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
   # A rerun of the same command with a second epoch never redoes the head phase.
   def no_head_phase(*unused):
     raise AssertionError('the head phase ran again')
-  monkeypatch.setattr(head_first, 'run', no_head_phase)
+  monkeypatch.setattr(head_phase, 'run', no_head_phase)
   args = top_run['args']
   args.num_epochs = 2
   assert train_flowers.train(args)['global_step'] == 8
@@ -362,14 +362,14 @@ def test_ctrl_c_in_the_head_phase_leaves_no_checkpoint_and_the_rerun_finishes_it
   argv = ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
           '--imagenet_checkpoint_file', source_checkpoint, '--bottleneck_dir',
           head_run['cache_dir'], '--num_epochs', '0'] + list(HEAD_FLAGS)
-  real = head.train_head
+  real = bottleneck_head.train_head
 
   def interrupted(*unused):
     raise KeyboardInterrupt()
-  monkeypatch.setattr(head, 'train_head', interrupted)
+  monkeypatch.setattr(bottleneck_head, 'train_head', interrupted)
   assert train_flowers.main(argv) == 130
   assert tf.train.latest_checkpoint(log_dir) is None
-  monkeypatch.setattr(head, 'train_head', real)
+  monkeypatch.setattr(bottleneck_head, 'train_head', real)
   assert train_flowers.main(argv) == 0
   assert tf.train.latest_checkpoint(log_dir).endswith('model.ckpt-0')
 
@@ -390,10 +390,10 @@ def test_a_cluster_chief_completes_the_head_checkpoint_of_its_ps_placed_graph(re
   with tf.Graph().as_default(), tf.device(tf.train.replica_device_setter(ps_tasks=1)):
     train_flowers.build_training_graph(args, dataset, DeploymentConfig())
     assert tf.global_variables()[0].device.startswith('/job:ps')
-    missing = head.missing_training_variables(checkpoint, tf.global_variables())
+    missing = checkpoints.missing_training_variables(checkpoint, tf.global_variables())
     assert missing and all('Adam' in v.op.name or 'power' in v.op.name for v in missing)
-    head.complete_checkpoint(checkpoint, tf.global_variables())
-    assert not head.missing_training_variables(checkpoint, tf.global_variables())
+    checkpoints.complete_checkpoint(checkpoint, tf.global_variables())
+    assert not checkpoints.missing_training_variables(checkpoint, tf.global_variables())
   before = tf.train.load_checkpoint(head_run['checkpoint'])
   after = tf.train.load_checkpoint(checkpoint)
   weights = LOGITS_WEIGHTS

@@ -18,11 +18,11 @@ from test_export_flowers import PHOTOS, load_in_fresh_process
 from test_predict_flowers import write_mixed_photos
 from tf_compat import slim, tf
 from tiny_data import HEADS_ONLY, IMAGE_SIZE, SPEC, read_spec, train_args
-from transfer import averages, model, model_settings
+from transfer import averages, checkpoints, model, model_settings
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
-from transfer.training import head, losses, optimizers, schedule
+from transfer.training import bottleneck_head, losses, optimizers, schedule
 
 # The fixtures below are shared by the module's tests: one xdist worker runs them all.
 pytestmark = pytest.mark.xdist_group('knobs')
@@ -89,7 +89,7 @@ def test_the_defaults_are_the_seeds_adam_and_tf_slims_values():
 
 def test_the_head_phase_trains_with_the_runs_optimizer():
   with tf.Graph().as_default():
-    head._build_head(3, parse('--optimizer', 'momentum', '--head_epochs', '1'))
+    bottleneck_head._build_head(3, parse('--optimizer', 'momentum', '--head_epochs', '1'))
     names = {v.op.name for v in tf.global_variables()}
   assert LOGITS_LAYER_SCOPE + '/weights/Momentum' in names
   assert not [n for n in names if n.endswith('/Adam')]
@@ -364,7 +364,7 @@ def test_a_head_checkpoint_gives_the_averages_its_own_weights(tmp_path):
     slim.model_variable('w', initializer=tf.zeros_initializer(), shape=[2])
     ema, variables = averages.for_training(0.9, tf.train.get_or_create_global_step())
     ema.apply(variables)
-    assert head.missing_training_variables(path, tf.global_variables())
-    head.complete_checkpoint(path, tf.global_variables())
+    assert checkpoints.missing_training_variables(path, tf.global_variables())
+    checkpoints.complete_checkpoint(path, tf.global_variables())
   np.testing.assert_array_equal(
       tf.train.load_checkpoint(path).get_tensor(averages.shadow_name('w')), [3.0, 4.0])

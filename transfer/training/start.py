@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 from tf_compat import tf
 from transfer import checkpoints
 from transfer.errors import UsageError
-from transfer.training import head, schedule
+from transfer.training import schedule
 
 
 def check_start(args, config, num_samples):
@@ -37,9 +37,9 @@ def check_start(args, config, num_samples):
                                    args.checkpoint_url)
   run_schedule = schedule.schedule_of(args, num_samples, config)
   if config.is_chief:
+    head_only = bool(resume_from) and checkpoints.is_head_checkpoint(resume_from)
     schedule.check_schedule(args.log_dir, run_schedule, bool(resume_from),
-                            args.allow_changed_schedule,
-                            head_only=bool(resume_from) and head.is_head_checkpoint(resume_from))
+                            args.allow_changed_schedule, head_only=head_only)
     if resume_from:
       schedule.keep_head_results(args.log_dir, run_schedule)
   return resume_from, run_schedule

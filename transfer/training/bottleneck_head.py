@@ -22,8 +22,8 @@ import numpy as np
 from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE,
                                  inception_resnet_v2_arg_scope, logits_layer)
 from tf_compat import slim, tf
-from transfer import averages, bottlenecks, checkpoints, model
-from transfer.training import losses, optimizers, schedule
+from transfer import bottlenecks, checkpoints, model
+from transfer.training import losses, optimizers
 
 # Accuracy is measured in chunks of this many vectors.
 _EVAL_CHUNK = 1024
@@ -148,53 +148,3 @@ def save_checkpoint(log_dir, result, num_classes, image_size, checkpoint, exclud
         os.makedirs(log_dir)
       return saver.save(sess, os.path.join(log_dir, 'model.ckpt'), global_step=0)
 
-
-def is_head_checkpoint(checkpoint):
-  """Whether `checkpoint` is the one the head phase wrote, as its schedule.json records."""
-  recorded = schedule.load_schedule(os.path.dirname(checkpoint)) or {}
-  return (recorded.get('head_checkpoint') == os.path.basename(checkpoint) and
-          checkpoints.checkpoint_step(checkpoint) == 0)
-
-
-def missing_training_variables(checkpoint, variables):
-  """The variables a head checkpoint lacks when only training state is missing, else None.
-
-  A checkpoint from save_checkpoint holds the model and the step; a training
-  graph adds optimizer slots and the like, which start from their initial values.
-  Any other checkpoint lacking them is another run's, and gets None.
-  """
-  if not is_head_checkpoint(checkpoint):
-    return None
-  stored = dict(tf.train.list_variables(checkpoint))
-  model_names = {v.op.name for v in slim.get_model_variables()}
-  missing = [v for v in variables if v.op.name not in stored]
-  if not missing or any(v.op.name in model_names for v in missing):
-    return None
-  return missing
-
-
-def complete_checkpoint(checkpoint, variables):
-  """Saves a head checkpoint again with every one of `variables` (the training graph's).
-
-  Those it lacks, optimizer slots and the like, keep their initial values, so
-  the Supervisor can resume from it like from any other step. The work runs
-  on a copy of the default graph without its devices: a cluster chief's
-  variables live on ps tasks, which a local session cannot reach.
-  """
-  stored = {name for name, _ in tf.train.list_variables(checkpoint)}
-  names = {v.op.name for v in variables}
-  meta_graph = tf.train.export_meta_graph(clear_devices=True)
-  with tf.Graph().as_default():
-    tf.train.import_meta_graph(meta_graph, clear_devices=True)
-    copies = [v for v in tf.global_variables() if v.op.name in names]
-    by_name = {v.op.name: v for v in copies}
-    # Moving averages start from the weights they average, not from their initialisers.
-    seeds = [by_name[n].assign(by_name[n[:-len(averages.SUFFIX)]]) for n in by_name
-             if n.endswith(averages.SUFFIX) and n not in stored and
-             n[:-len(averages.SUFFIX)] in stored]
-    with tf.Session() as sess:
-      sess.run(tf.variables_initializer(copies))
-      tf.train.Saver([v for v in copies if v.op.name in stored]).restore(sess, checkpoint)
-      sess.run(seeds)
-      tf.train.Saver(copies).save(sess, checkpoint, write_meta_graph=False)
-  tf.logging.info('Fine-tuning starts from the head checkpoint %s.', checkpoint)

@@ -14,7 +14,7 @@ import os
 from tf_compat import tf
 from transfer import bottlenecks, flags, model
 from transfer.errors import UsageError
-from transfer.training import head, schedule
+from transfer.training import bottleneck_head, schedule
 
 
 def add_flags(p, head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
@@ -79,9 +79,9 @@ def run(args, splits, input_fn, session_config, run_schedule):
   cache = bottlenecks.cached(args.bottleneck_dir or os.path.join(args.dataset_dir, 'bottlenecks'),
                              key, {name: split.num_samples for name, split in splits.items()},
                              compute)
-  result = head.train_head(cache, num_classes, args, args.log_dir)
-  path = head.save_checkpoint(args.log_dir, result, num_classes, args.image_size,
-                              args.imagenet_checkpoint_file, exclude, args.seed)
+  result = bottleneck_head.train_head(cache, num_classes, args, args.log_dir)
+  path = bottleneck_head.save_checkpoint(args.log_dir, result, num_classes, args.image_size,
+                                         args.imagenet_checkpoint_file, exclude, args.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
                   result.validation_accuracy, path)
   # In place: the fine-tuning phase saves this schedule again and keeps the head's record.
