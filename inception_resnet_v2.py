@@ -27,11 +27,47 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 
-# End points of the trunk, in the order they are built.
-_TRUNK_END_POINTS = (
-    'Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3', 'MaxPool_3a_3x3',
-    'Conv2d_3b_1x1', 'Conv2d_4a_3x3', 'MaxPool_5a_3x3', 'Mixed_5b', 'Mixed_6a',
-    'PreAuxLogits', 'Mixed_7a', 'Conv2d_7b_1x1')
+# The network's variable scope: the first part of every variable name.
+SCOPE = 'InceptionResnetV2'
+
+# The trunk's end points, in the order they are built, each with the variable
+# scopes (under SCOPE) of the blocks from the previous end point up to it; a
+# max pool has none. The residual stacks are slim.repeat's Repeat, Repeat_1
+# and Repeat_2.
+TRUNK_BLOCKS = (
+    ('Conv2d_1a_3x3', ('Conv2d_1a_3x3',)), ('Conv2d_2a_3x3', ('Conv2d_2a_3x3',)),
+    ('Conv2d_2b_3x3', ('Conv2d_2b_3x3',)), ('MaxPool_3a_3x3', ()),
+    ('Conv2d_3b_1x1', ('Conv2d_3b_1x1',)), ('Conv2d_4a_3x3', ('Conv2d_4a_3x3',)),
+    ('MaxPool_5a_3x3', ()), ('Mixed_5b', ('Mixed_5b',)),
+    ('Mixed_6a', ('Repeat', 'Mixed_6a')), ('PreAuxLogits', ('Repeat_1',)),
+    ('Mixed_7a', ('Mixed_7a',)),
+    ('Conv2d_7b_1x1', ('Repeat_2', 'Block8', 'Conv2d_7b_1x1')))
+TRUNK_END_POINTS = tuple(name for name, _ in TRUNK_BLOCKS)
+
+# The heads' variable scopes under SCOPE: the classifier on the trunk's global
+# pool, and the auxiliary classifier on PreAuxLogits.
+LOGITS_SCOPE = 'Logits'
+AUX_LOGITS_SCOPE = 'AuxLogits'
+# The depth of Conv2d_7b_1x1, so the width of the pooled vector the Logits
+# layer takes (the end point PreLogitsFlatten).
+NUM_FEATURES = 1536
+# The fraction of that vector the Logits layer's dropout keeps in training.
+DROPOUT_KEEP_PROB = 0.8
+# The Logits layer's fully connected scope, inside LOGITS_SCOPE.
+_LOGITS_LAYER = 'Logits'
+# The auxiliary head's last convolution: its kernel spans the map left at the
+# input size (see aux_logits_kernel_size).
+_AUX_KERNEL_LAYER = 'Conv2d_2a_5x5'
+
+# Full names in a checkpoint or graph of the network built once in SCOPE: the
+# Logits layer's scope; its weights, [NUM_FEATURES, num_classes], which tell a
+# checkpoint's class count; the auxiliary kernel, which tells the image sizes
+# it was trained at; the softmax, the output slim's export_inference_graph
+# names.
+LOGITS_LAYER_SCOPE = '/'.join((SCOPE, LOGITS_SCOPE, _LOGITS_LAYER))
+LOGITS_WEIGHTS = LOGITS_LAYER_SCOPE + '/weights'
+AUX_KERNEL = '/'.join((SCOPE, AUX_LOGITS_SCOPE, _AUX_KERNEL_LAYER, 'weights'))
+PREDICTIONS = '/'.join((SCOPE, LOGITS_SCOPE, 'Predictions'))
 
 # The trunk layers that can shrink the feature map: (end point, kernel,
 # stride). Each pads with the trunk's `padding` (VALID unless the maps are
@@ -226,9 +262,9 @@ def smallest_input_size(final_endpoint='Conv2d_7b_1x1', output_stride=16,
     The smallest height (and width) in pixels, an int.
   """
   def side_needed(end_point, side_out):
-    last = _TRUNK_END_POINTS.index(end_point)
+    last = TRUNK_END_POINTS.index(end_point)
     for name, kernel, stride in reversed(_SHRINKING_LAYERS):
-      if _TRUNK_END_POINTS.index(name) > last:
+      if TRUNK_END_POINTS.index(name) > last:
         continue
       if name == 'Mixed_6a' and output_stride == 8:
         stride = 1
@@ -257,9 +293,9 @@ def aux_logits_kernel_size(image_size):
     The kernel's height (and width), an int.
   """
   side = image_size
-  last = _TRUNK_END_POINTS.index('PreAuxLogits')
+  last = TRUNK_END_POINTS.index('PreAuxLogits')
   for name, kernel, stride in _SHRINKING_LAYERS:
-    if _TRUNK_END_POINTS.index(name) <= last:
+    if TRUNK_END_POINTS.index(name) <= last:
       side = (side - kernel) // stride + 1
   return (side - _AUX_POOL_SIZE) // _AUX_POOL_STRIDE + 1
 
@@ -316,11 +352,11 @@ def inception_resnet_v2_base(inputs,
   """
   if output_stride not in (8, 16):
     raise ValueError('output_stride must be 8 or 16, not %r' % output_stride)
-  if final_endpoint not in _TRUNK_END_POINTS:
+  if final_endpoint not in TRUNK_END_POINTS:
     raise ValueError('final_endpoint %r is not one of %s'
-                     % (final_endpoint, ', '.join(_TRUNK_END_POINTS)))
-  if (output_stride == 8 and _TRUNK_END_POINTS.index(final_endpoint) >
-      _TRUNK_END_POINTS.index('PreAuxLogits')):
+                     % (final_endpoint, ', '.join(TRUNK_END_POINTS)))
+  if (output_stride == 8 and TRUNK_END_POINTS.index(final_endpoint) >
+      TRUNK_END_POINTS.index('PreAuxLogits')):
     raise ValueError('output_stride 8 only goes as far as PreAuxLogits, not '
                      'to %s' % final_endpoint)
   _check_input_size(inputs, smallest_input_size(
@@ -338,7 +374,7 @@ def inception_resnet_v2_base(inputs,
     net = slim.repeat(net, 9, block8, scale=0.20, activation_fn=activation_fn)
     # The last block stays linear, straight into the 1x1 convolution.
     net = block8(net, activation_fn=None)
-    return slim.conv2d(net, 1536, 1, scope='Conv2d_7b_1x1')
+    return slim.conv2d(net, NUM_FEATURES, 1, scope='Conv2d_7b_1x1')
 
   # Each stage maps the previous end point to the one it is named after;
   # the residual stacks come with the reduction (or end point) that follows.
@@ -368,7 +404,7 @@ def inception_resnet_v2_base(inputs,
   )
 
   end_points = {}
-  with tf.variable_scope(scope, 'InceptionResnetV2', [inputs]):
+  with tf.variable_scope(scope, SCOPE, [inputs]):
     # Layers pad SAME at stride 1 unless told otherwise.
     with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d],
                         stride=1, padding='SAME'):
@@ -381,10 +417,36 @@ def inception_resnet_v2_base(inputs,
   return net, end_points
 
 
+def logits_layer(net, num_classes, is_training=True,
+                 dropout_keep_prob=DROPOUT_KEEP_PROB):
+  """Builds the Logits layer: dropout, then a fully connected layer.
+
+  inception_resnet_v2 builds it in SCOPE/LOGITS_SCOPE on the flattened global
+  pool. Built alone in the same scope and arg_scope (say on cached pooled
+  vectors), it has the same variables and computes the same scores.
+
+  Args:
+    net: the pooled features, [batch_size, NUM_FEATURES].
+    num_classes: number of classes.
+    is_training: whether dropout drops; a bool or a boolean tensor.
+    dropout_keep_prob: fraction of the features dropout keeps.
+
+  Returns:
+    pre_logits: the features after dropout (the end point PreLogitsFlatten).
+    logits: [batch_size, num_classes] pre-softmax scores, from the variables
+      of the scope 'Logits' (LOGITS_LAYER_SCOPE in the network).
+  """
+  net = slim.dropout(net, dropout_keep_prob, is_training=is_training,
+                     scope='Dropout')
+  logits = slim.fully_connected(net, num_classes, activation_fn=None,
+                                scope=_LOGITS_LAYER)
+  return net, logits
+
+
 def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
-                        dropout_keep_prob=0.8,
+                        dropout_keep_prob=DROPOUT_KEEP_PROB,
                         reuse=None,
-                        scope='InceptionResnetV2',
+                        scope=SCOPE,
                         create_aux_logits=True,
                         activation_fn=tf.nn.relu):
   """Builds Inception-ResNet-V2 with its classifier (and auxiliary) heads.
@@ -426,7 +488,7 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
                        'width, not %s: pass create_aux_logits=False for '
                        'inputs of unknown size' % inputs.get_shape())
 
-  with tf.variable_scope(scope, 'InceptionResnetV2', [inputs],
+  with tf.variable_scope(scope, SCOPE, [inputs],
                          reuse=reuse) as scope:
     with slim.arg_scope([slim.batch_norm, slim.dropout],
                         is_training=is_training):
@@ -436,20 +498,20 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
                                                  activation_fn=activation_fn)
 
       if create_aux_logits and num_classes:
-        with tf.variable_scope('AuxLogits'):
+        with tf.variable_scope(AUX_LOGITS_SCOPE):
           aux = slim.avg_pool2d(end_points['PreAuxLogits'], _AUX_POOL_SIZE,
                                 stride=_AUX_POOL_STRIDE, padding='VALID',
                                 scope='Conv2d_1a_3x3')
           aux = slim.conv2d(aux, 128, 1, scope='Conv2d_1b_1x1')
           # The kernel covers the whole remaining map (5x5 at 299x299).
           aux = slim.conv2d(aux, 768, aux.get_shape()[1:3], padding='VALID',
-                            scope='Conv2d_2a_5x5')
+                            scope=_AUX_KERNEL_LAYER)
           aux = slim.flatten(aux)
           aux = slim.fully_connected(aux, num_classes, activation_fn=None,
                                      scope='Logits')
           end_points['AuxLogits'] = aux
 
-      with tf.variable_scope('Logits'):
+      with tf.variable_scope(LOGITS_SCOPE):
         pool_size = net.get_shape()[1:3]
         if pool_size.is_fully_defined():
           net = slim.avg_pool2d(net, pool_size, padding='VALID',
@@ -461,12 +523,9 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
         end_points['global_pool'] = net
         if not num_classes:
           return net, end_points
-        net = slim.flatten(net)
-        net = slim.dropout(net, dropout_keep_prob, is_training=is_training,
-                           scope='Dropout')
+        net, logits = logits_layer(slim.flatten(net), num_classes, is_training,
+                                   dropout_keep_prob)
         end_points['PreLogitsFlatten'] = net
-        logits = slim.fully_connected(net, num_classes, activation_fn=None,
-                                      scope='Logits')
         end_points['Logits'] = logits
         end_points['Predictions'] = tf.nn.softmax(logits, name='Predictions')
   return logits, end_points

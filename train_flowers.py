@@ -26,7 +26,7 @@ from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import add_deployment_flags
 from transfer.errors import BAD_LABEL_TAG
-from transfer.training import (control, head_first, learning_rate, loop, losses, optimizers,
+from transfer.training import (control, head_phase, learning_rate, loop, losses, optimizers,
                                schedule, start)
 from transfer.training.settings import TrainSettings
 
@@ -239,7 +239,7 @@ def _head_first(settings, train_split, session_config, run_schedule):
     images, _, labels = load_batch(split, s.head.bottleneck_batch_size, s.image_size,
                                    s.image_size, is_training=False, num_epochs=1)
     return images, labels
-  return head_first.run(s, splits, input_fn, session_config, run_schedule)
+  return head_phase.run(s, splits, input_fn, session_config, run_schedule)
 
 
 def run_training(settings, master=''):
@@ -365,7 +365,7 @@ def build_parser():
                  'threads still vary which photo meets which distortion, and the batch '
                  'order (default: a new seed each run)')
   start.add_flags(p)
-  head_first.add_flags(p)
+  head_phase.add_flags(p)
   runtime.add_runtime_flags(p)
   add_deployment_flags(p)
   return p

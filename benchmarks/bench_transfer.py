@@ -28,7 +28,7 @@ from tf_compat import tf  # noqa: E402
 from timed_loop import build_graph  # noqa: E402
 from transfer import bottlenecks, model, runtime  # noqa: E402
 from transfer.datasets import convert, demo_photos  # noqa: E402
-from transfer.training import head  # noqa: E402
+from transfer.training import bottleneck_head  # noqa: E402
 
 # The real flowers set: 3,670 photos, 350 of them held out for validation.
 FLOWERS_IMAGES, FLOWERS_TRAIN = 3670, 3320
@@ -75,8 +75,8 @@ def time_head(epochs, vectors=FLOWERS_TRAIN, classes=5):
                           rng.randint(0, classes, 350).astype(np.int64))}
   start = time.time()
   s = train_flowers.make_settings(head_epochs=epochs, seed=0)
-  head.train_head(cache, classes, s.head, s.optimizer, s.loss, s.seed,
-                  tempfile.mkdtemp(prefix='bench_head_'))
+  bottleneck_head.train_head(cache, classes, s.head, s.optimizer, s.loss, s.seed,
+                             tempfile.mkdtemp(prefix='bench_head_'))
   return time.time() - start
 
 

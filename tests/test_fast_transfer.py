@@ -17,12 +17,14 @@ import pytest
 import eval_flowers
 import inception_preprocessing
 import train_flowers
+from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHTS, SCOPE,
+                                 TRUNK_BLOCKS, inception_resnet_v2_base, smallest_input_size)
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
 from tiny_data import IMAGE_SIZE, command_line, train_flags, train_settings
-from transfer import bottlenecks, files, model
+from transfer import bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
-from transfer.training import head, head_first
+from transfer.training import bottleneck_head, head_phase
 
 pytestmark = pytest.mark.xdist_group('fast_transfer')
 HEADS = ('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits')
@@ -115,7 +117,7 @@ def test_head_checkpoint_keeps_the_base_bitwise_and_holds_the_trained_logits(sou
   assert len(base) > 800 and set(base) <= names
   for name in base:  # the batch-norm moving statistics among them
     assert np.array_equal(written.get_tensor(name), source.get_tensor(name)), name
-  assert written.get_tensor(head.LOGITS_SCOPE + '/weights').shape == (bottlenecks.VECTOR_SIZE, 2)
+  assert written.get_tensor(LOGITS_WEIGHTS).shape == (bottlenecks.VECTOR_SIZE, 2)
   assert 'InceptionResnetV2/AuxLogits/Logits/weights' in names
   assert written.get_tensor('global_step') == 0
   assert head_run['checkpoint'].endswith('model.ckpt-0')
@@ -141,8 +143,8 @@ def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_che
   again = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / 'again')))
   first = tf.train.load_checkpoint(head_run['checkpoint'])
   # The same seed and the same vectors train the same head.
-  np.testing.assert_allclose(again.get_tensor(head.LOGITS_SCOPE + '/weights'),
-                             first.get_tensor(head.LOGITS_SCOPE + '/weights'), atol=1e-6)
+  np.testing.assert_allclose(again.get_tensor(LOGITS_WEIGHTS),
+                             first.get_tensor(LOGITS_WEIGHTS), atol=1e-6)
 
 
 def small_cache(seed):
@@ -250,6 +252,49 @@ def test_fine_tune_from_builds_no_gradient_below_and_freezes_batch_norm(records)
   assert not any('AuxLogits' in n for n in slots)
 
 
+def test_the_trunk_blocks_are_the_scopes_each_end_point_adds():
+  built = set()
+  for end_point, scopes in TRUNK_BLOCKS:
+    size = smallest_input_size()
+    with tf.Graph().as_default():
+      inception_resnet_v2_base(tf.placeholder(tf.float32, [1, size, size, 3]), end_point)
+      tops = {v.op.name.split('/')[1] for v in tf.global_variables()}
+    assert tops - built == set(scopes), end_point
+    built = tops
+
+
+def test_the_head_phase_builds_the_networks_own_logits_layer():
+  # Same variables; and the same weights on the same pooled vectors give the same scores.
+  rng = np.random.RandomState(4)
+  vectors = rng.uniform(0, 2, (5, bottlenecks.VECTOR_SIZE)).astype(np.float32)
+  values = {LOGITS_WEIGHTS: rng.normal(0, 0.1, (bottlenecks.VECTOR_SIZE, 3)).astype(np.float32),
+            LOGITS_LAYER_SCOPE + '/biases': rng.normal(0, 1, 3).astype(np.float32)}
+
+  def logits_layer_run(logits, feed):
+    """({name: shape} of the model variables under SCOPE/Logits, the scores at `values`)."""
+    layer = [v for v in slim.get_model_variables() if model.in_scopes(
+        v.op.name, [SCOPE + '/' + LOGITS_SCOPE])]
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      sess.run([v.assign(values[v.op.name]) for v in layer])
+      return {v.op.name: v.shape.as_list() for v in layer}, sess.run(logits, feed)
+
+  with tf.Graph().as_default():
+    s = train_flowers.make_settings()
+    head_graph = bottleneck_head._build_head(3, s.head.head_learning_rate, s.optimizer, s.loss)
+    head_variables, head_scores = logits_layer_run(head_graph.logits,
+                                                   {head_graph.vectors: vectors})
+  with tf.Graph().as_default():
+    images = tf.placeholder(tf.float32, [None, IMAGE_SIZE, IMAGE_SIZE, 3])
+    logits, end_points = model.build_model(images, 3, is_training=False)
+    # The vectors stand in for the global pool they were cached from.
+    network_variables, network_scores = logits_layer_run(
+        logits, {end_points['global_pool']: vectors[:, None, None, :]})
+  assert head_variables == network_variables == {
+      LOGITS_WEIGHTS: [bottlenecks.VECTOR_SIZE, 3], LOGITS_LAYER_SCOPE + '/biases': [3]}
+  np.testing.assert_array_equal(head_scores, network_scores)
+
+
 def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(head_run, top_run,
                                                                               monkeypatch):
   assert top_run['result']['global_step'] == 4
@@ -264,7 +309,7 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
   moved = [n for n in names if model.in_scopes(n, top)
            and not np.array_equal(before.get_tensor(n), after.get_tensor(n))]
   assert any(n.startswith('InceptionResnetV2/Mixed_7a/') for n in moved)
-  assert any(n.startswith(head.LOGITS_SCOPE) for n in moved)
+  assert any(n.startswith(LOGITS_LAYER_SCOPE) for n in moved)
   # schedule.json records both phases: the head's results, then the layers fine-tuned.
   with open(os.path.join(top_run['log_dir'], 'schedule.json')) as f:
     recorded = json.load(f)
@@ -275,7 +320,7 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
   # A rerun of the same command with a second epoch never redoes the head phase.
   def no_head_phase(*unused):
     raise AssertionError('the head phase ran again')
-  monkeypatch.setattr(head_first, 'run', no_head_phase)
+  monkeypatch.setattr(head_phase, 'run', no_head_phase)
   assert train_flowers.train(**dict(top_run['flags'], num_epochs=2))['global_step'] == 8
 
 
@@ -313,14 +358,14 @@ def test_ctrl_c_in_the_head_phase_leaves_no_checkpoint_and_the_rerun_finishes_it
   argv = ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
           '--imagenet_checkpoint_file', source_checkpoint, '--bottleneck_dir',
           head_run['cache_dir'], '--num_epochs', '0'] + command_line(HEAD_FLAGS)
-  real = head.train_head
+  real = bottleneck_head.train_head
 
   def interrupted(*unused):
     raise KeyboardInterrupt()
-  monkeypatch.setattr(head, 'train_head', interrupted)
+  monkeypatch.setattr(bottleneck_head, 'train_head', interrupted)
   assert train_flowers.main(argv) == 130
   assert tf.train.latest_checkpoint(log_dir) is None
-  monkeypatch.setattr(head, 'train_head', real)
+  monkeypatch.setattr(bottleneck_head, 'train_head', real)
   assert train_flowers.main(argv) == 0
   assert tf.train.latest_checkpoint(log_dir).endswith('model.ckpt-0')
 
@@ -341,12 +386,12 @@ def test_a_cluster_chief_completes_the_head_checkpoint_of_its_ps_placed_graph(re
   with tf.Graph().as_default(), tf.device(tf.train.replica_device_setter(ps_tasks=1)):
     train_flowers.build_training_graph(settings, dataset)
     assert tf.global_variables()[0].device.startswith('/job:ps')
-    missing = head.missing_training_variables(checkpoint, tf.global_variables())
+    missing = checkpoints.missing_training_variables(checkpoint, tf.global_variables())
     assert missing and all('Adam' in v.op.name or 'power' in v.op.name for v in missing)
-    head.complete_checkpoint(checkpoint, tf.global_variables())
-    assert not head.missing_training_variables(checkpoint, tf.global_variables())
+    checkpoints.complete_checkpoint(checkpoint, tf.global_variables())
+    assert not checkpoints.missing_training_variables(checkpoint, tf.global_variables())
   before = tf.train.load_checkpoint(head_run['checkpoint'])
   after = tf.train.load_checkpoint(checkpoint)
-  weights = head.LOGITS_SCOPE + '/weights'
+  weights = LOGITS_WEIGHTS
   assert np.array_equal(before.get_tensor(weights), after.get_tensor(weights))
   assert np.all(after.get_tensor(weights + '/Adam') == 0)

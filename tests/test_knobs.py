@@ -13,15 +13,16 @@ import eval_flowers
 import export_flowers
 import predict_flowers
 import train_flowers
+from inception_resnet_v2 import LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE
 from test_export_flowers import PHOTOS, load_in_fresh_process
 from test_predict_flowers import write_mixed_photos
 from tf_compat import slim, tf
 from tiny_data import HEADS_ONLY, IMAGE_SIZE, SPEC, command_settings, read_spec, train_flags
-from transfer import averages, model, model_settings
+from transfer import averages, checkpoints, model, model_settings
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
-from transfer.training import head, learning_rate, losses, optimizers, schedule
+from transfer.training import bottleneck_head, learning_rate, losses, optimizers, schedule
 
 # The fixtures below are shared by the module's tests: one xdist worker runs them all.
 pytestmark = pytest.mark.xdist_group('knobs')
@@ -90,9 +91,9 @@ def test_the_defaults_are_the_seeds_adam_and_tf_slims_values():
 def test_the_head_phase_trains_with_the_runs_optimizer():
   with tf.Graph().as_default():
     s = settings(optimizer='momentum', head_epochs=1)
-    head._build_head(3, s.head.head_learning_rate, s.optimizer, s.loss)
+    bottleneck_head._build_head(3, s.head.head_learning_rate, s.optimizer, s.loss)
     names = {v.op.name for v in tf.global_variables()}
-  assert head.LOGITS_SCOPE + '/weights/Momentum' in names
+  assert LOGITS_LAYER_SCOPE + '/weights/Momentum' in names
   assert not [n for n in names if n.endswith('/Adam')]
 
 
@@ -219,7 +220,7 @@ def knob_run(records, tmp_path_factory):
 
 def test_the_run_saves_every_average_and_the_optimizers_slots(knob_run):
   stored = dict(tf.train.list_variables(knob_run['first']))
-  model_names = [n for n, _ in read_spec(SPEC) if not n.startswith(model.SCOPE + '/Logits')]
+  model_names = [n for n, _ in read_spec(SPEC) if not n.startswith(SCOPE + '/' + LOGITS_SCOPE)]
   assert all(averages.shadow_name(n) in stored for n in model_names)
   assert {LOGITS + '/RMSProp', LOGITS + '/RMSProp_1'} <= set(stored)
   assert AUX_WEIGHTS + '/RMSProp' in stored  # the aux loss gives AuxLogits a gradient
@@ -367,7 +368,7 @@ def test_a_head_checkpoint_gives_the_averages_its_own_weights(tmp_path):
     slim.model_variable('w', initializer=tf.zeros_initializer(), shape=[2])
     ema, variables = averages.for_training(0.9, tf.train.get_or_create_global_step())
     ema.apply(variables)
-    assert head.missing_training_variables(path, tf.global_variables())
-    head.complete_checkpoint(path, tf.global_variables())
+    assert checkpoints.missing_training_variables(path, tf.global_variables())
+    checkpoints.complete_checkpoint(path, tf.global_variables())
   np.testing.assert_array_equal(
       tf.train.load_checkpoint(path).get_tensor(averages.shadow_name('w')), [3.0, 4.0])

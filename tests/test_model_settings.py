@@ -6,12 +6,12 @@ import pytest
 
 import eval_flowers
 import predict_flowers
-from inception_resnet_v2 import aux_logits_kernel_size
+from inception_resnet_v2 import AUX_KERNEL, aux_logits_kernel_size
 from tf_compat import tf
 from tiny_data import IMAGE_SIZE, make_colour_photos, read_spec, SPEC
 from transfer import model, model_settings
 
-AUX = model_settings.AUX_KERNEL
+AUX = AUX_KERNEL
 
 
 def test_aux_kernel_size_is_the_networks(tmp_path):

@@ -6,7 +6,7 @@
   files, progress           atomic writes; progress bars and training's progress lines
   downloads, archives       verified downloads; safe tar extraction
   runtime                   device, threads, mixed precision: the session config
-  checkpoints, model        finding, checking and restoring checkpoints; the network
+  checkpoints, model        finding, checking, restoring, completing checkpoints; the network
   images, predictor         decoding photos as evaluation does; classifying them
   exporting, pictures       frozen graph / SavedModel / TFLite; evaluation's pictures
   datasets/                 TFRecords, photos, conversion, publishing, the demo set

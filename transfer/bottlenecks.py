@@ -23,12 +23,13 @@ import os
 
 import numpy as np
 
+from inception_resnet_v2 import NUM_FEATURES
 from tf_compat import slim, tf
 from transfer import checkpoints, files, model, progress, runtime
 from transfer.errors import UsageError
 
-# The width of PreLogitsFlatten: the 1536 channels of Conv2d_7b_1x1, pooled.
-VECTOR_SIZE = 1536
+# The width of PreLogitsFlatten: the channels of Conv2d_7b_1x1, pooled.
+VECTOR_SIZE = NUM_FEATURES
 CACHE_FILENAME = 'bottlenecks.npz'
 KEY_FILENAME = 'key.json'
 

@@ -1,23 +1,23 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""Checkpoints: finding one, fit checks, restoring, and the ImageNet download.
+"""Checkpoints: finding one, fit checks, restoring, the ImageNet download, completion.
 
 Every check reads only a checkpoint's index, so a wrong file is reported in one
-line before any graph runs.
+line before any graph runs. The head phase's checkpoint holds the model alone:
+complete_checkpoint adds the training graph's other variables before resuming.
 """
 from __future__ import absolute_import, division, print_function
 
 import os
 
-from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
+from inception_resnet_v2 import LOGITS_WEIGHTS, inception_resnet_v2, inception_resnet_v2_arg_scope
 from tf_compat import slim, tf
-from transfer import downloads
+from transfer import averages, downloads
 from transfer.datasets import records
 from transfer.errors import UsageError
+from transfer.training import schedule
 
 CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_resnet_v2_2016_08_30.tar.gz'
-# The final layer's weights, [1536, num_classes]: tells a checkpoint's class count.
-LOGITS_WEIGHTS = 'InceptionResnetV2/Logits/Logits/weights'
 
 
 def checkpoint_present(path):
@@ -84,8 +84,8 @@ def checkpoint_mismatches(checkpoint_path, variables):
     variables: a list of variables, or {name in the checkpoint: variable}.
 
   Returns:
-    A list of strings, e.g. 'missing InceptionResnetV2/Logits/weights/Adam_1'
-    or 'shape of X: checkpoint [5] vs model [7]'; empty when all fit.
+    A list of strings, e.g. 'missing X/Adam_1' or 'shape of X: checkpoint [5]
+    vs model [7]'; empty when all fit.
   """
   stored = dict(tf.train.list_variables(checkpoint_path))
   problems = []
@@ -175,3 +175,54 @@ def require_checkpoint(path, download=False, url=CHECKPOINT_URL):
   raise UsageError('checkpoint %s not found: run `python train_flowers.py '
                    '--download_checkpoint` (or fetch %s and unpack it there), or pass '
                    '--from_scratch' % (path, url))
+
+
+def is_head_checkpoint(checkpoint):
+  """Whether `checkpoint` is the one the head phase wrote, as its schedule.json records."""
+  recorded = schedule.load_schedule(os.path.dirname(checkpoint)) or {}
+  return (recorded.get('head_checkpoint') == os.path.basename(checkpoint) and
+          checkpoint_step(checkpoint) == 0)
+
+
+def missing_training_variables(checkpoint, variables):
+  """The variables a head checkpoint lacks when only training state is missing, else None.
+
+  The head phase's checkpoint (bottleneck_head.save_checkpoint) holds the model and
+  the step; a training graph adds optimizer slots and the like, which start from
+  their initial values. Any other checkpoint lacking them is another run's, and gets None.
+  """
+  if not is_head_checkpoint(checkpoint):
+    return None
+  stored = dict(tf.train.list_variables(checkpoint))
+  model_names = {v.op.name for v in slim.get_model_variables()}
+  missing = [v for v in variables if v.op.name not in stored]
+  if not missing or any(v.op.name in model_names for v in missing):
+    return None
+  return missing
+
+
+def complete_checkpoint(checkpoint, variables):
+  """Saves a head checkpoint again with every one of `variables` (the training graph's).
+
+  Those it lacks, optimizer slots and the like, keep their initial values, so
+  the Supervisor can resume from it like from any other step. The work runs
+  on a copy of the default graph without its devices: a cluster chief's
+  variables live on ps tasks, which a local session cannot reach.
+  """
+  stored = {name for name, _ in tf.train.list_variables(checkpoint)}
+  names = {v.op.name for v in variables}
+  meta_graph = tf.train.export_meta_graph(clear_devices=True)
+  with tf.Graph().as_default():
+    tf.train.import_meta_graph(meta_graph, clear_devices=True)
+    copies = [v for v in tf.global_variables() if v.op.name in names]
+    by_name = {v.op.name: v for v in copies}
+    # Moving averages start from the weights they average, not from their initialisers.
+    seeds = [by_name[n].assign(by_name[n[:-len(averages.SUFFIX)]]) for n in by_name
+             if n.endswith(averages.SUFFIX) and n not in stored and
+             n[:-len(averages.SUFFIX)] in stored]
+    with tf.Session() as sess:
+      sess.run(tf.variables_initializer(copies))
+      tf.train.Saver([v for v in copies if v.op.name in stored]).restore(sess, checkpoint)
+      sess.run(seeds)
+      tf.train.Saver(copies).save(sess, checkpoint, write_meta_graph=False)
+  tf.logging.info('Fine-tuning starts from the head checkpoint %s.', checkpoint)

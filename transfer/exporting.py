@@ -3,7 +3,7 @@
 """A fine-tuned checkpoint for serving: a frozen graph, a SavedModel, TensorFlow Lite.
 
   frozen_graph.pb   input `input` (float32 [None, S, S, 3], already preprocessed),
-                    output `InceptionResnetV2/Logits/Predictions` (slim's names);
+                    output model.OUTPUT_NAME, the network's softmax (slim's names);
   saved_model/N/    `serving_default` takes `image_bytes` (string [None], encoded
                     JPEG/PNG/GIF/BMP), decodes and preprocesses them in the graph as
                     predict_flowers.py does, and returns `probabilities`, `classes`

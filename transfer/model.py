@@ -3,8 +3,9 @@
 """The network as every command builds it: Inception-ResNet-V2 under its arg_scope."""
 from __future__ import absolute_import, division, print_function
 
-from inception_resnet_v2 import (inception_resnet_v2, inception_resnet_v2_arg_scope,
-                                 smallest_input_size)
+from inception_resnet_v2 import (AUX_LOGITS_SCOPE, LOGITS_SCOPE, PREDICTIONS, SCOPE,
+                                 TRUNK_BLOCKS, TRUNK_END_POINTS, inception_resnet_v2,
+                                 inception_resnet_v2_arg_scope, smallest_input_size)
 from tf_compat import slim, tf
 from transfer import averages, checkpoints
 from transfer.errors import UsageError
@@ -13,19 +14,7 @@ from transfer.errors import UsageError
 DEFAULT_IMAGE_SIZE = inception_resnet_v2.default_image_size
 # The name slim's export_inference_graph gives the model's input, and its output's.
 INPUT_NAME = 'input'
-OUTPUT_NAME = 'InceptionResnetV2/Logits/Predictions'
-SCOPE = 'InceptionResnetV2'
-
-# The trunk's end points, input first, each with the top-level variable scopes
-# of the blocks from the previous end point up to it (a max pool has none).
-TRUNK_BLOCKS = (
-    ('Conv2d_1a_3x3', ('Conv2d_1a_3x3',)), ('Conv2d_2a_3x3', ('Conv2d_2a_3x3',)),
-    ('Conv2d_2b_3x3', ('Conv2d_2b_3x3',)), ('MaxPool_3a_3x3', ()),
-    ('Conv2d_3b_1x1', ('Conv2d_3b_1x1',)), ('Conv2d_4a_3x3', ('Conv2d_4a_3x3',)),
-    ('MaxPool_5a_3x3', ()), ('Mixed_5b', ('Mixed_5b',)), ('Mixed_6a', ('Repeat', 'Mixed_6a')),
-    ('PreAuxLogits', ('Repeat_1',)), ('Mixed_7a', ('Mixed_7a',)),
-    ('Conv2d_7b_1x1', ('Repeat_2', 'Block8', 'Conv2d_7b_1x1')))
-END_POINTS = tuple(name for name, _ in TRUNK_BLOCKS)
+OUTPUT_NAME = PREDICTIONS
 
 
 def fine_tune_scopes(end_point):
@@ -37,14 +26,14 @@ def fine_tune_scopes(end_point):
   Raises:
     UsageError: for a name that is not a trunk end point, listing those.
   """
-  if end_point not in END_POINTS:
+  if end_point not in TRUNK_END_POINTS:
     raise UsageError('--fine_tune_from %s is not an end point of Inception-ResNet-V2: pass '
-                     'one of %s' % (end_point, ', '.join(END_POINTS)))
-  start = END_POINTS.index(end_point)
+                     'one of %s' % (end_point, ', '.join(TRUNK_END_POINTS)))
+  start = TRUNK_END_POINTS.index(end_point)
   blocks = [scope for _, scopes in TRUNK_BLOCKS[start:] for scope in scopes]
-  if start <= END_POINTS.index('PreAuxLogits'):
-    blocks.append('AuxLogits')
-  return ['%s/%s' % (SCOPE, scope) for scope in blocks + ['Logits']]
+  if start <= TRUNK_END_POINTS.index('PreAuxLogits'):
+    blocks.append(AUX_LOGITS_SCOPE)
+  return ['%s/%s' % (SCOPE, scope) for scope in blocks + [LOGITS_SCOPE]]
 
 
 def in_scopes(name, scopes):
@@ -100,7 +89,7 @@ def build_classifier(num_classes, size):
 
   Returns:
     (input placeholder float32 [None, size, size, 3] named `input`,
-     probabilities [None, num_classes] named InceptionResnetV2/Logits/Predictions).
+     probabilities [None, num_classes] named OUTPUT_NAME).
   """
   images = tf.placeholder(tf.float32, [None, size, size, 3], name=INPUT_NAME)
   _, end_points = build_model(images, num_classes, is_training=False)

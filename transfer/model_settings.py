@@ -17,7 +17,7 @@ import os
 import sys
 
 import dataset_utils
-from inception_resnet_v2 import aux_logits_kernel_size, smallest_input_size
+from inception_resnet_v2 import AUX_KERNEL, aux_logits_kernel_size, smallest_input_size
 from tf_compat import tf
 from transfer import averages, checkpoints, files
 from transfer.datasets import records
@@ -25,9 +25,6 @@ from transfer.errors import UsageError
 
 SETTINGS_FILENAME = 'model_settings.json'
 LABELS_COPY = 'labels.txt'
-# The auxiliary head's last kernel covers the map left at its size: it tells
-# the range of image sizes a fine-tuned checkpoint was trained in.
-AUX_KERNEL = 'InceptionResnetV2/AuxLogits/Conv2d_2a_5x5/weights'
 KEYS = ('image_size', 'num_classes', 'labels_file', 'labels_source', 'dataset_dir')
 
 
@@ -86,8 +83,9 @@ def trained_size_range(kernel):
 def check_image_size(checkpoint, image_size, record):
   """Refuses an image size the checkpoint's auxiliary head proves wrong.
 
-  Reads only the checkpoint's index. A size other than the recorded one that
-  fits is allowed: the caller says so.
+  Reads only the checkpoint's index: the auxiliary head's last kernel covers
+  the map left at the size trained at. A size other than the recorded one
+  that fits is allowed: the caller says so.
   """
   shapes = dict(tf.train.list_variables(checkpoint))
   if AUX_KERNEL not in shapes or aux_logits_kernel_size(image_size) == shapes[AUX_KERNEL][0]:

@@ -17,7 +17,7 @@ from transfer import model, runtime
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
 from transfer.flags import split_scopes
-from transfer.training import control, head_first, learning_rate, losses, optimizers
+from transfer.training import control, head_phase, learning_rate, losses, optimizers
 
 # The flags read directly off TrainSettings; the rest sit in its groups below.
 TOP_FIELDS = (
@@ -33,7 +33,7 @@ GROUPS = (
     ('optimizer', optimizers.OptimizerSettings, optimizers.OptimizerSettings._fields),
     ('loss', losses.LossSettings, losses.LossSettings._fields),
     ('control', control.ControlSettings, control.ControlSettings._fields),
-    ('head', head_first.HeadSettings, head_first.HeadSettings._fields),
+    ('head', head_phase.HeadSettings, head_phase.HeadSettings._fields),
     ('runtime', runtime.RuntimeSettings, runtime.RuntimeSettings._fields),
     ('deployment', DeploymentConfig.from_flags, DeploymentConfig.FLAGS),
 )

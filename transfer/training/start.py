@@ -13,7 +13,7 @@ import argparse
 from tf_compat import tf
 from transfer import checkpoints, flags, model
 from transfer.errors import UsageError
-from transfer.training import head, schedule
+from transfer.training import schedule
 
 
 def add_flags(p):
@@ -52,9 +52,9 @@ def check_start(settings, num_samples):
                                    s.checkpoint_url)
   run_schedule = schedule.schedule_of(s, num_samples)
   if config.is_chief:
+    head_only = bool(resume_from) and checkpoints.is_head_checkpoint(resume_from)
     schedule.check_schedule(s.log_dir, run_schedule, bool(resume_from),
-                            s.allow_changed_schedule,
-                            head_only=bool(resume_from) and head.is_head_checkpoint(resume_from))
+                            s.allow_changed_schedule, head_only=head_only)
     if resume_from:
       schedule.keep_head_results(s.log_dir, run_schedule)
   return resume_from, run_schedule
@@ -117,8 +117,8 @@ def init_fn(settings, variables_to_restore, resume_from):
     training resumes from log_dir or starts from scratch.
   """
   if resume_from:
-    if head.missing_training_variables(resume_from, tf.global_variables()):
-      head.complete_checkpoint(resume_from, tf.global_variables())
+    if checkpoints.missing_training_variables(resume_from, tf.global_variables()):
+      checkpoints.complete_checkpoint(resume_from, tf.global_variables())
     problems = checkpoints.checkpoint_mismatches(resume_from, tf.global_variables())
     if problems:
       raise UsageError('log_dir %s holds a checkpoint of another model or settings (%s): '

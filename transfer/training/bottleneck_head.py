@@ -2,15 +2,15 @@
 # see the LICENSE file.
 """Head-first training: the new Logits layer alone, on cached bottleneck vectors.
 
-The layer is the network's own, InceptionResnetV2/Logits/Logits after its
-dropout, under the network's arg_scope (so the same initialiser and weight
-decay), trained on the same cross-entropy, with the run's --optimizer and its
-flags, --label_smoothing, --weight_decay and --clip_gradient_norm at the
-fixed --head_learning_rate. (No decay: the phase is a few hundred steps. No
-moving averages: fine-tuning starts them from the trained head.) Then
-`save_checkpoint` writes a normal checkpoint of the whole network: the
-restored base as it was, the trained Logits, AuxLogits as initialised, global
-step 0.
+The layer is the network's own, built by its logits_layer (dropout, then the
+fully connected layer) in the same scope and under the same arg_scope (so the
+same variables, initialiser and weight decay), trained on the same
+cross-entropy, with the run's --optimizer and its flags, --label_smoothing,
+--weight_decay and --clip_gradient_norm at the fixed --head_learning_rate.
+(No decay: the phase is a few hundred steps. No moving averages: fine-tuning
+starts them from the trained head.) Then `save_checkpoint` writes a normal
+checkpoint of the whole network: the restored base as it was, the trained
+Logits, AuxLogits as initialised, global step 0.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -19,22 +19,21 @@ import os
 
 import numpy as np
 
-from inception_resnet_v2 import inception_resnet_v2_arg_scope
+from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE,
+                                 inception_resnet_v2_arg_scope, logits_layer)
 from tf_compat import slim, tf
-from transfer import averages, bottlenecks, checkpoints, model
-from transfer.training import losses, optimizers, schedule
+from transfer import bottlenecks, checkpoints, model
+from transfer.training import losses, optimizers
 
-# The network's dropout before its Logits layer.
-DROPOUT_KEEP_PROB = 0.8
-LOGITS_SCOPE = model.SCOPE + '/Logits/Logits'
 # Accuracy is measured in chunks of this many vectors.
 _EVAL_CHUNK = 1024
 
-# weights [1536, classes], biases [classes]; the last epoch's accuracies and loss.
+# weights [VECTOR_SIZE, classes], biases [classes]; the last epoch's accuracies and loss.
 HeadResult = collections.namedtuple('HeadResult', [
     'weights', 'biases', 'train_accuracy', 'validation_accuracy', 'loss'])
 _HeadGraph = collections.namedtuple('_HeadGraph', [
-    'vectors', 'labels', 'is_training', 'train_op', 'loss', 'correct', 'weights', 'biases'])
+    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'correct', 'weights',
+    'biases'])
 
 
 def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings):
@@ -42,9 +41,8 @@ def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings):
   labels = tf.placeholder(tf.int64, [None], name='labels')
   is_training = tf.placeholder_with_default(False, [], name='is_training')
   with slim.arg_scope(inception_resnet_v2_arg_scope(weight_decay=loss_settings.weight_decay)):
-    with tf.variable_scope(model.SCOPE), tf.variable_scope('Logits'):
-      net = slim.dropout(vectors, DROPOUT_KEEP_PROB, is_training=is_training, scope='Dropout')
-      logits = slim.fully_connected(net, num_classes, activation_fn=None, scope='Logits')
+    with tf.variable_scope(SCOPE), tf.variable_scope(LOGITS_SCOPE):
+      _, logits = logits_layer(vectors, num_classes, is_training)
   losses.classification_loss(logits, {}, labels, num_classes, loss_settings.label_smoothing)
   loss = tf.losses.get_total_loss()  # with the layer's weight decay
   optimizer = optimizers.configure_optimizer(optimizer_settings, learning_rate)
@@ -52,8 +50,9 @@ def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings):
   clip = losses.gradient_clipper(loss_settings.clip_gradient_norm)
   train_op = optimizer.apply_gradients(clip(grads) if clip else grads)
   correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int32))
-  weights, biases = slim.get_model_variables(LOGITS_SCOPE)
-  return _HeadGraph(vectors, labels, is_training, train_op, loss, correct, weights, biases)
+  weights, biases = slim.get_model_variables(LOGITS_LAYER_SCOPE)
+  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, correct, weights,
+                    biases)
 
 
 def _accuracy(sess, head, vectors, labels):
@@ -139,7 +138,7 @@ def save_checkpoint(log_dir, result, num_classes, image_size, checkpoint, exclud
                                   'check --imagenet_checkpoint_file and '
                                   '--checkpoint_exclude_scopes')
     tf.train.get_or_create_global_step()  # after the choice: the checkpoint has no step
-    weights, biases = slim.get_model_variables(LOGITS_SCOPE)
+    weights, biases = slim.get_model_variables(LOGITS_LAYER_SCOPE)
     assign = tf.group(weights.assign(result.weights), biases.assign(result.biases))
     saver = tf.train.Saver()
     with tf.Session() as sess:
@@ -150,53 +149,3 @@ def save_checkpoint(log_dir, result, num_classes, image_size, checkpoint, exclud
         os.makedirs(log_dir)
       return saver.save(sess, os.path.join(log_dir, 'model.ckpt'), global_step=0)
 
-
-def is_head_checkpoint(checkpoint):
-  """Whether `checkpoint` is the one the head phase wrote, as its schedule.json records."""
-  recorded = schedule.load_schedule(os.path.dirname(checkpoint)) or {}
-  return (recorded.get('head_checkpoint') == os.path.basename(checkpoint) and
-          checkpoints.checkpoint_step(checkpoint) == 0)
-
-
-def missing_training_variables(checkpoint, variables):
-  """The variables a head checkpoint lacks when only training state is missing, else None.
-
-  A checkpoint from save_checkpoint holds the model and the step; a training
-  graph adds optimizer slots and the like, which start from their initial values.
-  Any other checkpoint lacking them is another run's, and gets None.
-  """
-  if not is_head_checkpoint(checkpoint):
-    return None
-  stored = dict(tf.train.list_variables(checkpoint))
-  model_names = {v.op.name for v in slim.get_model_variables()}
-  missing = [v for v in variables if v.op.name not in stored]
-  if not missing or any(v.op.name in model_names for v in missing):
-    return None
-  return missing
-
-
-def complete_checkpoint(checkpoint, variables):
-  """Saves a head checkpoint again with every one of `variables` (the training graph's).
-
-  Those it lacks, optimizer slots and the like, keep their initial values, so
-  the Supervisor can resume from it like from any other step. The work runs
-  on a copy of the default graph without its devices: a cluster chief's
-  variables live on ps tasks, which a local session cannot reach.
-  """
-  stored = {name for name, _ in tf.train.list_variables(checkpoint)}
-  names = {v.op.name for v in variables}
-  meta_graph = tf.train.export_meta_graph(clear_devices=True)
-  with tf.Graph().as_default():
-    tf.train.import_meta_graph(meta_graph, clear_devices=True)
-    copies = [v for v in tf.global_variables() if v.op.name in names]
-    by_name = {v.op.name: v for v in copies}
-    # Moving averages start from the weights they average, not from their initialisers.
-    seeds = [by_name[n].assign(by_name[n[:-len(averages.SUFFIX)]]) for n in by_name
-             if n.endswith(averages.SUFFIX) and n not in stored and
-             n[:-len(averages.SUFFIX)] in stored]
-    with tf.Session() as sess:
-      sess.run(tf.variables_initializer(copies))
-      tf.train.Saver([v for v in copies if v.op.name in stored]).restore(sess, checkpoint)
-      sess.run(seeds)
-      tf.train.Saver(copies).save(sess, checkpoint, write_meta_graph=False)
-  tf.logging.info('Fine-tuning starts from the head checkpoint %s.', checkpoint)

@@ -14,7 +14,7 @@ import os
 
 from tf_compat import tf
 from transfer import bottlenecks, flags, model_settings
-from transfer.training import head, schedule
+from transfer.training import bottleneck_head, schedule
 
 
 # ================ DEFAULTS (each one is also a flag of train_flowers.py) ================
@@ -91,9 +91,10 @@ def run(settings, splits, input_fn, session_config, run_schedule):
   cache = bottlenecks.cached(s.head.bottleneck_dir or os.path.join(s.dataset_dir, 'bottlenecks'),
                              key, {name: split.num_samples for name, split in splits.items()},
                              compute)
-  result = head.train_head(cache, num_classes, s.head, s.optimizer, s.loss, s.seed, s.log_dir)
-  path = head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
-                              s.imagenet_checkpoint_file, exclude, s.seed)
+  result = bottleneck_head.train_head(cache, num_classes, s.head, s.optimizer, s.loss, s.seed,
+                                      s.log_dir)
+  path = bottleneck_head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
+                                         s.imagenet_checkpoint_file, exclude, s.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
                   result.validation_accuracy, path)
   # In place: the fine-tuning phase saves this schedule again and keeps the head's record.
