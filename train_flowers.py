@@ -104,7 +104,7 @@ def get_split(split_name, dataset_dir, file_pattern=file_pattern, labels_file=No
 
 
 def load_batch(dataset, batch_size, height=image_size, width=image_size, is_training=True,
-               num_epochs=None):
+               num_epochs=None, deterministic=False):
   """Reads, preprocesses and batches images of a dataset through input queues.
 
   Args:
@@ -115,6 +115,8 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
       (central crop, files read in order) preprocessing.
     num_epochs: read the records this many times, then end the input with
       OutOfRangeError; None cycles forever.
+    deterministic: slower, but the same batches each run under tf.set_random_seed: one
+      reader and thread, seeded picks from a full shuffle queue, no image summaries.
 
   Returns:
     images: float32 [batch, height, width, 3] in [-1, 1], for the model.
@@ -124,11 +126,11 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
   # Shuffled parallel reading for training; one reader in order for evaluation.
   data_provider = slim.dataset_data_provider.DatasetDataProvider(
       dataset,
-      num_readers=dataset.num_readers if is_training else 1,
+      num_readers=dataset.num_readers if is_training and not deterministic else 1,
       shuffle=is_training,
       num_epochs=num_epochs,
       common_queue_capacity=24 + 3 * batch_size,
-      common_queue_min=24)
+      common_queue_min=23 + 3 * batch_size if deterministic else 24)
   raw_image, label = data_provider.get(['image', 'label'])
 
   # A label the label file does not name would train a wrong head silently.
@@ -138,7 +140,8 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
       tf.debugging.assert_non_negative(label, message=BAD_LABEL_TAG)]):
     label = tf.identity(label)
 
-  image = inception_preprocessing.preprocess_image(raw_image, height, width, is_training)
+  image = inception_preprocessing.preprocess_image(raw_image, height, width, is_training,
+                                                   add_image_summaries=not deterministic)
 
   # The undistorted image, only resized, to show next to predictions.
   raw_image = tf.image.resize_nearest_neighbor(tf.expand_dims(raw_image, 0), [height, width])
@@ -147,7 +150,7 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
   images, raw_images, labels = tf.train.batch(
       [image, raw_image, label],
       batch_size=batch_size,
-      num_threads=4,
+      num_threads=1 if deterministic else 4,
       capacity=4 * batch_size,
       allow_smaller_final_batch=True)
   return images, raw_images, labels
@@ -174,7 +177,7 @@ def build_training_graph(settings, dataset):
   # Data: one shuffled, distorted batch per step (and clone).
   with tf.device(runtime.INPUT_DEVICE):
     images, _, labels = load_batch(dataset, s.batch_size * config.num_clones, s.image_size,
-                                   s.image_size)
+                                   s.image_size, deterministic=s.deterministic_input)
   epoch_steps = steps_per_epoch(dataset.num_samples, s.images_per_update)
   trained_scopes = model.fine_tune_scopes(s.fine_tune_from) if s.fine_tune_from else None
 
@@ -360,10 +363,7 @@ def build_parser():
                  help='comma-separated scopes to train (default: all)')
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
   control.add_flags(p)
-  p.add_argument('--seed', type=int, default=seed,
-                 help='the same initial weights and sequence of distortions; the input '
-                 'threads still vary which photo meets which distortion, and the batch '
-                 'order (default: a new seed each run)')
+  flags.add_seed_flags(p, seed)
   start.add_flags(p)
   head_phase.add_flags(p)
   runtime.add_runtime_flags(p)

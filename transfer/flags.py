@@ -93,3 +93,22 @@ def add_trained_model_flags(p, log_dir, checkpoint_file, use):
                  help='training log folder whose latest checkpoint is %s' % use)
   p.add_argument('--checkpoint_file', default=checkpoint_file,
                  help='checkpoint to use (default: latest in LOG_DIR)')
+
+
+def add_seed_flags(p, seed):
+  """What a training run repeats: --seed, and --deterministic_input to repeat its batches too.
+
+  Without --deterministic_input, the parallel input threads decide which photo
+  meets which distortion, and the batch order. With it, one reader fills a
+  shuffle queue that hands out a seeded pick only when full, one thread
+  preprocesses and batches, and the preprocessing image summaries are left
+  out: a step fetching them would read and distort one more image itself.
+  """
+  p.add_argument('--seed', type=int, default=seed,
+                 help='the same initial weights and sequence of distortions; unless '
+                 '--deterministic_input, the input threads still vary which photo meets '
+                 'which distortion, and the batch order (default: a new seed each run)')
+  p.add_argument('--deterministic_input', action='store_true',
+                 help='one input reader and thread and a shuffle that does not depend on '
+                 'thread timing (no preprocessing image summaries): the same batches each '
+                 'run given --seed, but slower input')

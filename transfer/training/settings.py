@@ -24,7 +24,7 @@ TOP_FIELDS = (
     'dataset_dir', 'labels_file', 'file_pattern', 'image_size', 'log_dir',
     'imagenet_checkpoint_file', 'checkpoint_exclude_scopes', 'checkpoint_url',
     'download_checkpoint', 'from_scratch', 'num_epochs', 'batch_size', 'trainable_scopes',
-    'fine_tune_from', 'batch_norm_decay', 'seed', 'moving_average_decay',
+    'fine_tune_from', 'batch_norm_decay', 'seed', 'deterministic_input', 'moving_average_decay',
     'allow_changed_schedule')
 # Each group: (field of TrainSettings, its value object, the flags it takes).
 GROUPS = (
