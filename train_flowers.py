@@ -116,7 +116,7 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
     num_epochs: read the records this many times, then end the input with
       OutOfRangeError; None cycles forever.
     deterministic: slower, but the same batches each run under tf.set_random_seed: one
-      reader and thread, seeded picks from a full shuffle queue, no image summaries.
+      reader and thread, seeded picks from a full shuffle queue, image summary of the batch.
 
   Returns:
     images: float32 [batch, height, width, 3] in [-1, 1], for the model.
@@ -153,11 +153,13 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
       num_threads=1 if deterministic else 4,
       capacity=4 * batch_size,
       allow_smaller_final_batch=True)
+  if deterministic and is_training:  # of the batch a step takes: fetching it reads no image
+    tf.summary.image('final_distorted_image', (images[:1] + 1) / 2)
   return images, raw_images, labels
 
 
 def steps_per_epoch(num_samples, batch_size):
-  """Batches an epoch takes: the seed divided as floats, so a partial batch is a step."""
+  """Batches an epoch takes: a partial batch is a step (the tutorial divides as floats)."""
   return int(math.ceil(num_samples / float(batch_size)))
 
 
@@ -174,7 +176,6 @@ def build_training_graph(settings, dataset):
   """
   s, config = settings, settings.deployment
   tf.set_random_seed(s.seed)  # initial weights and distortions; None: random
-  # Data: one shuffled, distorted batch per step (and clone).
   with tf.device(runtime.INPUT_DEVICE):
     images, _, labels = load_batch(dataset, s.batch_size * config.num_clones, s.image_size,
                                    s.image_size, deterministic=s.deterministic_input)

@@ -101,8 +101,9 @@ def add_seed_flags(p, seed):
   Without --deterministic_input, the parallel input threads decide which photo
   meets which distortion, and the batch order. With it, one reader fills a
   shuffle queue that hands out a seeded pick only when full, one thread
-  preprocesses and batches, and the preprocessing image summaries are left
-  out: a step fetching them would read and distort one more image itself.
+  preprocesses and batches, and the distorted-image summary is taken from the
+  batch: preprocessing's own summaries would make a step that fetches them read
+  and distort one more image itself.
   """
   p.add_argument('--seed', type=int, default=seed,
                  help='the same initial weights and sequence of distortions; unless '
@@ -110,5 +111,5 @@ def add_seed_flags(p, seed):
                  'which distortion, and the batch order (default: a new seed each run)')
   p.add_argument('--deterministic_input', action='store_true',
                  help='one input reader and thread and a shuffle that does not depend on '
-                 'thread timing (no preprocessing image summaries): the same batches each '
+                 'thread timing (the image summary from the batch): the same batches each '
                  'run given --seed, but slower input')
