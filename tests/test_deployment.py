@@ -6,7 +6,6 @@ The cluster tests start 1 ps and 2 workers as subprocesses on free loopback
 ports, each bounded by a timeout, and kill whatever is left in a finally. They
 train only the new heads: the mechanics are the same, the graphs far smaller.
 """
-import json
 import math
 import os
 import re
@@ -24,12 +23,12 @@ import train_flowers
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
 from test_train_flowers import build_graph
 from tf_compat import slim, tf
-from tiny_data import (HEADS_ONLY, HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, SPEC, read_spec, train_flags,
-                       train_settings)
+from tiny_data import (HEADS_ONLY, HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, SPEC, read_record,
+                       read_spec, train_flags, train_settings)
 from transfer import averages
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
-from transfer.training import control, schedule
+from transfer.training import control
 
 TRAIN_IMAGES = 32  # the `records` fixture
 STEP_LINE = re.compile(r'step (\d+)/(\d+): loss [-\d.naif]+, [\d.]+ images/s, ETA ')
@@ -216,8 +215,7 @@ def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, record
 
 @pytest.mark.xdist_group('clones')
 def test_resuming_with_another_clone_count_is_refused(two_clones, records, capsys):
-  with open(os.path.join(two_clones['log_dir'], schedule.SCHEDULE_FILENAME)) as f:
-    stored = json.load(f)
+  stored = read_record(two_clones['log_dir'], 'schedule')
   assert stored['num_clones'] == 2 and stored['replicas_to_aggregate'] == 1
   code = train_flowers.main(['--dataset_dir', records, '--log_dir', two_clones['log_dir'],
                              '--image_size', str(IMAGE_SIZE), '--batch_size', '2',
@@ -385,8 +383,7 @@ def test_sync_cluster_counts_aggregated_updates(cluster):
   steps = [own_steps(c.log('worker0')), own_steps(c.log('worker1'))]
   # Every update took 2 gradients; a few more can be dropped as stale.
   assert sum(steps) >= 2 * updates - 2 and min(steps) >= 1, steps
-  with open(os.path.join(c.log_dir, schedule.SCHEDULE_FILENAME)) as f:
-    assert json.load(f)['replicas_to_aggregate'] == 2
+  assert read_record(c.log_dir, 'schedule')['replicas_to_aggregate'] == 2
 
 
 def test_killed_worker_ends_the_sync_run_with_a_clear_message(cluster):

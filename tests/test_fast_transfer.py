@@ -7,7 +7,6 @@ fine-tuning run on top of it are shared by the tests of this module.
 """
 import errno
 import glob
-import json
 import os
 import re
 
@@ -21,7 +20,7 @@ from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHT
                                  TRUNK_BLOCKS, inception_resnet_v2_base, smallest_input_size)
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
-from tiny_data import IMAGE_SIZE, command_line, train_flags, train_settings
+from tiny_data import IMAGE_SIZE, command_line, read_record, train_flags, train_settings
 from transfer import bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
 from transfer.training import bottleneck_head, head_phase
@@ -43,8 +42,7 @@ def head_run(records, source_checkpoint, tmp_path_factory):
   log_dir, cache_dir = str(folder / 'log'), str(folder / 'bottlenecks')
   train_flowers.train(**head_flags(records, source_checkpoint, log_dir, cache_dir,
                                   num_epochs=0))
-  with open(os.path.join(log_dir, 'schedule.json')) as f:
-    recorded = json.load(f)
+  recorded = read_record(log_dir, 'schedule')
   return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded,
               checkpoint=tf.train.latest_checkpoint(log_dir))
 
@@ -55,7 +53,7 @@ def top_run(records, source_checkpoint, head_run, tmp_path_factory):
   log_dir = str(tmp_path_factory.mktemp('top_run') / 'log')
   os.makedirs(log_dir)
   for path in glob.glob(head_run['checkpoint'] + '.*') + [
-      os.path.join(head_run['log_dir'], 'schedule.json')]:
+      os.path.join(head_run['log_dir'], 'run.json')]:
     with open(path, 'rb') as src:
       files.write_atomically(os.path.join(log_dir, os.path.basename(path)), src.read())
   # The copied run's own `checkpoint` file would name the original's absolute path.
@@ -310,9 +308,8 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
            and not np.array_equal(before.get_tensor(n), after.get_tensor(n))]
   assert any(n.startswith('InceptionResnetV2/Mixed_7a/') for n in moved)
   assert any(n.startswith(LOGITS_LAYER_SCOPE) for n in moved)
-  # schedule.json records both phases: the head's results, then the layers fine-tuned.
-  with open(os.path.join(top_run['log_dir'], 'schedule.json')) as f:
-    recorded = json.load(f)
+  # The run record keeps both phases: the head's results, then the layers fine-tuned.
+  recorded = read_record(top_run['log_dir'], 'schedule')
   assert recorded['fine_tune_from'] == 'Mixed_7a' and recorded['num_epochs'] == 1
   for key in ('head_checkpoint', 'head_validation_accuracy', 'head_epochs'):
     assert recorded[key] == head_run['schedule'][key], key
@@ -377,7 +374,7 @@ def test_a_cluster_chief_completes_the_head_checkpoint_of_its_ps_placed_graph(re
   folder = str(tmp_path / 'log')
   os.makedirs(folder)
   for path in glob.glob(head_run['checkpoint'] + '.*') + [
-      os.path.join(head_run['log_dir'], 'schedule.json')]:
+      os.path.join(head_run['log_dir'], 'run.json')]:
     with open(path, 'rb') as src:
       files.write_atomically(os.path.join(folder, os.path.basename(path)), src.read())
   checkpoint = os.path.join(folder, os.path.basename(head_run['checkpoint']))

@@ -17,8 +17,9 @@ from inception_resnet_v2 import LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE
 from test_export_flowers import PHOTOS, load_in_fresh_process
 from test_predict_flowers import write_mixed_photos
 from tf_compat import slim, tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, SPEC, command_settings, read_spec, train_flags
-from transfer import averages, checkpoints, model, model_settings
+from tiny_data import (HEADS_ONLY, IMAGE_SIZE, SPEC, command_settings, read_record, read_spec,
+                       train_flags)
+from transfer import averages, checkpoints, model, model_settings, run_record
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
@@ -240,8 +241,7 @@ def test_resuming_keeps_the_averages(knob_run):
 
 
 def test_the_knobs_are_recorded_and_a_changed_one_is_refused(knob_run, records):
-  with open(os.path.join(knob_run['log_dir'], 'schedule.json')) as f:
-    stored = json.load(f)
+  stored = read_record(knob_run['log_dir'], 'schedule')
   # The resumed run's: SGD, at rate 0.
   assert (stored['optimizer'], stored['rmsprop_decay'], stored['initial_learning_rate']) == (
       'sgd', None, 0)
@@ -277,7 +277,7 @@ def averaged_copy(checkpoint, folder):
   """The checkpoint's moving averages saved under the raw names, with the log dir's settings."""
   reader = tf.train.load_checkpoint(checkpoint)
   os.makedirs(folder)
-  for name in (model_settings.SETTINGS_FILENAME, model_settings.LABELS_COPY):
+  for name in (run_record.FILENAME, model_settings.LABELS_COPY):
     shutil.copy(os.path.join(os.path.dirname(checkpoint), name), folder)
   with tf.Graph().as_default():
     feed, copies = {}, []

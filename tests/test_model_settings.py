@@ -8,10 +8,11 @@ import eval_flowers
 import predict_flowers
 from inception_resnet_v2 import AUX_KERNEL, aux_logits_kernel_size
 from tf_compat import tf
-from tiny_data import IMAGE_SIZE, make_colour_photos, read_spec, SPEC
-from transfer import model, model_settings
+from tiny_data import IMAGE_SIZE, make_colour_photos, read_record, read_spec, SPEC
+from transfer import model, model_settings, run_record
 
 AUX = AUX_KERNEL
+LEGACY = run_record.LEGACY_FILENAMES['model']
 
 
 def test_aux_kernel_size_is_the_networks(tmp_path):
@@ -25,8 +26,7 @@ def test_aux_kernel_size_is_the_networks(tmp_path):
 
 
 def test_training_records_the_settings_and_a_label_copy(trained, records):
-  with open(os.path.join(trained['log_dir'], model_settings.SETTINGS_FILENAME)) as f:
-    recorded = json.load(f)
+  recorded = read_record(trained['log_dir'], 'model')
   assert recorded == dict(image_size=IMAGE_SIZE, num_classes=2, labels_file='labels.txt',
                           labels_source=os.path.join(os.path.abspath(records), 'labels.txt'),
                           dataset_dir=os.path.abspath(records), moving_average_decay=None)
@@ -40,7 +40,7 @@ def test_eval_needs_only_the_log_dir(trained, records, tmp_path, capsys):
                             '--num_epochs', '1']) == 0
   err = capsys.readouterr().err
   assert ('Settings from %s: --image_size %d, --labels_file %s, --dataset_dir %s'
-          % (os.path.join(trained['log_dir'], model_settings.SETTINGS_FILENAME), IMAGE_SIZE,
+          % (os.path.join(trained['log_dir'], run_record.FILENAME), IMAGE_SIZE,
              os.path.join(trained['log_dir'], 'labels.txt'), os.path.abspath(records))) in err
   assert os.path.isfile(os.path.join(log_eval, 'confusion_matrix.png'))
 
@@ -96,22 +96,23 @@ def test_without_the_record_the_size_error_names_the_flag(trained, tmp_path, cap
     ('{"image_size": "big", "num_classes": 2, "labels_file": "labels.txt", '
      '"labels_source": "", "dataset_dir": ""}', 'damaged'),
 ])
-def test_a_damaged_record_gets_one_line_naming_it(trained, tmp_path, capsys, content, words):
+@pytest.mark.parametrize('record_file', [run_record.FILENAME, LEGACY])
+def test_a_damaged_record_gets_one_line_naming_it(trained, tmp_path, capsys, content, words,
+                                                  record_file):
   log = linked_log_dir(trained, str(tmp_path / 'log'))
-  with open(os.path.join(log, model_settings.SETTINGS_FILENAME), 'w') as f:
-    f.write(content)
+  with open(os.path.join(log, record_file), 'w') as f:
+    f.write(content if record_file == LEGACY else '{"model": %s}' % content)
   assert predict_flowers.main(['--log_dir', log, 'x.jpg']) == 1
   err = one_error(capsys)
-  assert os.path.join(log, model_settings.SETTINGS_FILENAME) in err and words in err
+  assert os.path.join(log, record_file) in err and words in err
   assert 'delete it' in err
 
 
 def test_a_label_copy_with_another_class_count_is_refused(trained, tmp_path, capsys):
   log = linked_log_dir(trained, str(tmp_path / 'log'))
-  with open(os.path.join(trained['log_dir'], model_settings.SETTINGS_FILENAME)) as f:
-    record = f.read()
-  with open(os.path.join(log, model_settings.SETTINGS_FILENAME), 'w') as f:
-    f.write(record)
+  # A log dir of an earlier version: its record in model_settings.json.
+  with open(os.path.join(log, LEGACY), 'w') as f:
+    json.dump(read_record(trained['log_dir'], 'model'), f)
   with open(os.path.join(log, 'labels.txt'), 'w') as f:
     f.write('0:blue\n1:red\n2:green\n')
   assert predict_flowers.main(['--log_dir', log, 'x.jpg']) == 1

@@ -6,7 +6,7 @@ import reproduce
 import sample_files
 
 from test_train_flowers import make_checkpoint_tarball
-from tiny_data import IMAGE_SIZE
+from tiny_data import IMAGE_SIZE, read_record
 
 QUICK = ['--image_size', str(IMAGE_SIZE), '--num_epochs', '1', '--batch_size', '2',
          '--validation_size', '2', '--num_shards', '1', '--eval_batch_size', '2',
@@ -59,8 +59,7 @@ def test_reproduce_runs_every_stage_then_resumes(spec_checkpoint, tmp_path, caps
   assert saved['fast']['checkpoint'].endswith('log_fast/model.ckpt-2')
   assert os.path.isfile(str(tmp_path / 'work' / 'log_eval_clean' / 'confusion_matrix.png'))
   for log in ('log', 'log_fast'):  # each carries its settings
-    with open(str(tmp_path / 'work' / log / 'model_settings.json')) as f:
-      assert json.load(f)['image_size'] == IMAGE_SIZE
+    assert read_record(str(tmp_path / 'work' / log), 'model')['image_size'] == IMAGE_SIZE
 
   # Again, with nothing to download from: every stage finds its output.
   assert reproduce.main(argv + dead_urls()) == 0

@@ -7,7 +7,6 @@ in-process. Small images and training only the heads keep each run short.
 """
 import glob
 import hashlib
-import json
 import logging
 import os
 import re
@@ -22,8 +21,8 @@ import pytest
 import dataset_utils
 import train_flowers
 from tf_compat import tf
-from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO
-from transfer import progress
+from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, read_record
+from transfer import progress, run_record
 from transfer.training import control, schedule, signals
 
 SCRIPT = os.path.join(REPO, 'train_flowers.py')
@@ -129,7 +128,7 @@ def test_sigkill_after_a_checkpoint_resumes_there_and_repeats_no_saved_step(reco
   # No data lost: the records are untouched, the first run's events are still there.
   assert fingerprint(records) == data_before
   assert set(events_before) <= set(glob.glob(os.path.join(log_dir, 'events.out.tfevents.*')))
-  assert os.path.isfile(os.path.join(log_dir, schedule.SCHEDULE_FILENAME))
+  assert os.path.isfile(os.path.join(log_dir, run_record.FILENAME))
 
 
 # ---------------------------------------------------------------- SIGTERM, SIGINT
@@ -310,8 +309,7 @@ def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tm
                                           '--allow_changed_schedule'))
   assert code == 0, capsys.readouterr().err[-3000:]
   assert saved_step(log_dir) == epochs * 4
-  with open(os.path.join(log_dir, schedule.SCHEDULE_FILENAME)) as f:
-    stored = json.load(f)
+  stored = read_record(log_dir, 'schedule')
   assert stored['learning_rate_decay_factor'] == 0.5 and stored['num_epochs'] == epochs
 
 
@@ -333,9 +331,8 @@ def test_check_schedule_compares_what_sets_the_learning_rate(tmp_path):
   schedule.check_schedule(log_dir, dict(first, batch_size=1), resuming=False,
                              allow_changed=False)
   schedule.save_schedule(log_dir, more_images)
-  with open(os.path.join(log_dir, schedule.SCHEDULE_FILENAME)) as f:
-    assert json.load(f) == more_images
-  assert os.listdir(log_dir) == [schedule.SCHEDULE_FILENAME]  # no temporary left
+  assert read_record(log_dir, 'schedule') == more_images
+  assert os.listdir(log_dir) == [run_record.FILENAME]  # no temporary left
 
 
 # ---------------------------------------------------------------- input failures

@@ -75,6 +75,13 @@ def command_settings(module, positionals=None, **flags):
       module.build_parser(), flags, 'command_settings', positionals))
 
 
+def read_record(log_dir, section):
+  """One section of LOG_DIR/run.json, read off the file."""
+  import json
+  with open(os.path.join(log_dir, 'run.json')) as f:
+    return json.load(f)[section]
+
+
 def read_spec(path):
   """[(name, shape)] from the checkpoint spec file."""
   rows = []

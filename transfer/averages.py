@@ -77,7 +77,7 @@ def choose(checkpoint, no_moving_average, recorded_decay):
   Args:
     checkpoint: the checkpoint the command uses.
     no_moving_average: the command's --no_moving_average.
-    recorded_decay: the decay the log dir's model_settings.json records, or None.
+    recorded_decay: the decay the log dir's run record keeps, or None.
 
   Returns:
     (use the averages, one line or None).

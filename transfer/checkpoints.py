@@ -12,10 +12,9 @@ import os
 
 from inception_resnet_v2 import LOGITS_WEIGHTS, inception_resnet_v2, inception_resnet_v2_arg_scope
 from tf_compat import slim, tf
-from transfer import averages, downloads
+from transfer import averages, downloads, run_record
 from transfer.datasets import records
 from transfer.errors import UsageError
-from transfer.training import schedule
 
 CHECKPOINT_URL = 'http://download.tensorflow.org/models/inception_resnet_v2_2016_08_30.tar.gz'
 
@@ -178,8 +177,12 @@ def require_checkpoint(path, download=False, url=CHECKPOINT_URL):
 
 
 def is_head_checkpoint(checkpoint):
-  """Whether `checkpoint` is the one the head phase wrote, as its schedule.json records."""
-  recorded = schedule.load_schedule(os.path.dirname(checkpoint)) or {}
+  """Whether `checkpoint` is the one the head phase wrote, as its run record says."""
+  try:
+    recorded, _ = run_record.read_section(os.path.dirname(checkpoint), 'schedule')
+  except ValueError:
+    recorded = None  # damaged: the schedule check names it
+  recorded = recorded or {}
   return (recorded.get('head_checkpoint') == os.path.basename(checkpoint) and
           checkpoint_step(checkpoint) == 0)
 

@@ -166,7 +166,7 @@ def frozen(namespace, name='Flags', groups=(), **extra):
   """
   values = dict(vars(namespace), **extra)
   for field, cls in dict(groups).items():
-    values[field] = cls(**{name: values.pop(name) for name in cls._fields})
+    values[field] = cls(**{flag: values.pop(flag) for flag in cls._fields})
   return collections.namedtuple(name, sorted(values))(**values)
 
 

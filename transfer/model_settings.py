@@ -2,9 +2,10 @@
 # see the LICENSE file.
 """What a trained log dir records about its model, so later commands need only the log dir.
 
-Training writes LOG_DIR/model_settings.json (image size, class count, where the
-labels and the TFRecords came from, the moving-average decay) and
-LOG_DIR/labels.txt, a copy of its label file. eval_flowers.py,
+Training writes the 'model' section of LOG_DIR/run.json (image size, class
+count, where the labels and the TFRecords came from, the moving-average decay;
+model_settings.json in earlier log dirs) and LOG_DIR/labels.txt, a copy of its
+label file. eval_flowers.py,
 predict_flowers.py and export_flowers.py take their defaults from there; a
 flag given on the command line still wins, and an image size the checkpoint
 cannot have been trained at is refused, naming the trained one.
@@ -12,18 +13,18 @@ cannot have been trained at is refused, naming the trained one.
 from __future__ import absolute_import, division, print_function
 
 import collections
-import json
 import os
 import sys
 
 import dataset_utils
 from inception_resnet_v2 import AUX_KERNEL, aux_logits_kernel_size, smallest_input_size
 from tf_compat import tf
-from transfer import averages, checkpoints, files
+from transfer import averages, checkpoints, files, run_record
 from transfer.datasets import records
 from transfer.errors import UsageError
 
-SETTINGS_FILENAME = 'model_settings.json'
+# Its section of the log dir's run.json (transfer/run_record.py).
+SECTION = 'model'
 LABELS_COPY = 'labels.txt'
 KEYS = ('image_size', 'num_classes', 'labels_file', 'labels_source', 'dataset_dir')
 
@@ -46,21 +47,28 @@ def save(log_dir, image_size, dataset_dir, labels_file, moving_average_decay=Non
                 labels_source=os.path.abspath(labels_path),
                 dataset_dir=os.path.abspath(dataset_dir),
                 moving_average_decay=moving_average_decay)
-  files.write_json(os.path.join(log_dir, SETTINGS_FILENAME), record)
+  run_record.write_section(log_dir, SECTION, record)
 
 
 def load(log_dir):
-  """The record in log_dir, or None when there is none (older log dirs, ImageNet).
+  """The record in log_dir, or None when there is none (older log dirs, ImageNet)."""
+  return load_with_path(log_dir)[0]
+
+
+def load_with_path(log_dir):
+  """(the record in log_dir, the file holding it), or (None, None) when there is none.
 
   Raises:
     UsageError: when the file is damaged or edited into something unusable.
   """
-  path = os.path.join(log_dir, SETTINGS_FILENAME)
-  if not os.path.isfile(path):
-    return None
   try:
-    with open(path) as f:
-      record = json.load(f)
+    record, path = run_record.read_section(log_dir, SECTION)
+  except ValueError as e:
+    raise UsageError('%s: delete it and pass --image_size, --labels_file and --dataset_dir '
+                     'yourself, or train again' % e)
+  if record is None:
+    return None, None
+  try:
     size, classes = record['image_size'], record['num_classes']
     decay = record.setdefault('moving_average_decay', None)  # absent in older records
     if not all(isinstance(v, int) and v > 0 for v in (size, classes)) or not all(
@@ -70,7 +78,7 @@ def load(log_dir):
   except (ValueError, KeyError, TypeError) as e:
     raise UsageError('%s is damaged (%s): delete it and pass --image_size, --labels_file '
                      'and --dataset_dir yourself, or train again' % (path, e))
-  return record
+  return record, path
 
 
 def trained_size_range(kernel):
@@ -128,7 +136,7 @@ def resolve(checkpoint, image_size, dataset_dir, labels_file, no_moving_average,
     whether the weights' moving averages are used).
   """
   folder = os.path.dirname(checkpoint) or '.'
-  record = load(folder)
+  record, record_file = load_with_path(folder)
   taken = []
   if image_size is None:
     image_size = record['image_size'] if record else defaults[0]
@@ -144,8 +152,7 @@ def resolve(checkpoint, image_size, dataset_dir, labels_file, no_moving_average,
       taken.append('--dataset_dir %s' % dataset_dir)
   notes = []
   if taken:
-    notes.append('Settings from %s: %s' % (os.path.join(folder, SETTINGS_FILENAME),
-                                           ', '.join(taken)))
+    notes.append('Settings from %s: %s' % (record_file, ', '.join(taken)))
   if record and image_size != record['image_size']:
     notes.append('Using --image_size %d; the model was trained at %d.'
                  % (image_size, record['image_size']))

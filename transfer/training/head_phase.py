@@ -75,7 +75,7 @@ def run(settings, splits, input_fn, session_config, run_schedule):
 
   Returns:
     The checkpoint written in log_dir, at global step 0, beside the run's
-    schedule.json and model_settings.json.
+    record (run.json).
   """
   s = settings
   exclude = flags.split_scopes(s.checkpoint_exclude_scopes)

@@ -1,6 +1,6 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""What a training step does, stored beside the checkpoints; resuming with other values is refused.
+"""What a training step does, kept in the run record; resuming with other values is refused.
 
 The learning rate of a global step follows from the flags below and from how
 many global steps an epoch takes: training images / (batch size x clones x
@@ -10,15 +10,13 @@ follow another schedule from the saved step on.
 """
 from __future__ import absolute_import, division, print_function
 
-import json
-import os
-
 from tf_compat import tf
-from transfer import files
+from transfer import run_record
 from transfer.errors import UsageError
 from transfer.training import learning_rate, losses, optimizers
 
-SCHEDULE_FILENAME = 'schedule.json'
+# Its section of the log dir's run.json (transfer/run_record.py).
+SECTION = 'schedule'
 # TF-slim's knobs: the optimizer and its flags, the decay type, the loss, the
 # clipping and the moving averages (each optimizer's flags None unless chosen).
 KNOB_KEYS = (('optimizer',) + optimizers.FLAG_NAMES + learning_rate.FLAG_NAMES +
@@ -41,7 +39,7 @@ SCHEDULE_KEYS = ('batch_size', 'train_images', 'num_clones', 'replicas_to_aggreg
 
 
 def schedule_of(settings, train_images):
-  """The schedule-defining settings of a run, as stored in schedule.json.
+  """The schedule-defining settings of a run, as stored in the run record.
 
   Args:
     settings: the run's TrainSettings; its deployment's clones and aggregated
@@ -66,15 +64,11 @@ def schedule_changes(old, new, keys=SCHEDULE_KEYS):
           if key in old and old[key] != new[key]]
 
 
-def schedule_path(log_dir):
-  return os.path.join(log_dir, SCHEDULE_FILENAME)
-
-
 def check_schedule(log_dir, schedule, resuming, allow_changed, head_only=False):
   """Compares a resumed run's schedule with the one stored in log_dir.
 
   Args:
-    log_dir: the folder of the checkpoints and schedule.json.
+    log_dir: the folder of the checkpoints and their run record.
     schedule: this run's `schedule_of`.
     resuming: whether log_dir holds a checkpoint this run continues.
     allow_changed: only log the changes instead of refusing them.
@@ -84,15 +78,14 @@ def check_schedule(log_dir, schedule, resuming, allow_changed, head_only=False):
   Raises:
     UsageError: naming every changed setting, old -> new.
   """
-  path = schedule_path(log_dir)
-  if not resuming or not os.path.isfile(path):
-    return  # a new run, or a log_dir from before schedules were stored
+  if not resuming:
+    return
   try:
-    with open(path) as f:
-      old = json.load(f)
-  except ValueError:
-    raise UsageError('%s is not valid JSON: delete it to resume without the schedule check'
-                     % path)
+    old, _ = run_record.read_section(log_dir, SECTION)
+  except ValueError as e:
+    raise UsageError('%s: delete it to resume without the schedule check' % e)
+  if old is None:
+    return  # a log_dir from before schedules were stored
   changes = schedule_changes(old, schedule, HEAD_KEYS if head_only else SCHEDULE_KEYS)
   if changes and not allow_changed:
     raise UsageError('log_dir %s was trained with another schedule or training knobs (%s): '
@@ -116,14 +109,11 @@ def keep_head_results(log_dir, schedule):
 def load_schedule(log_dir):
   """The schedule stored in log_dir, or None when there is none or it is not valid JSON."""
   try:
-    with open(schedule_path(log_dir)) as f:
-      return json.load(f)
+    return run_record.read_section(log_dir, SECTION)[0]
   except (IOError, OSError, ValueError):
     return None
 
 
 def save_schedule(log_dir, schedule):
-  """Writes schedule.json into log_dir (created when missing), all or nothing."""
-  if not os.path.isdir(log_dir):
-    os.makedirs(log_dir)
-  files.write_json(schedule_path(log_dir), schedule)
+  """Writes the schedule into log_dir's run record (made when missing), all or nothing."""
+  run_record.write_section(log_dir, SECTION, schedule)

@@ -101,7 +101,7 @@ class TrainSettings(collections.namedtuple('TrainSettings',
     return self.deployment.images_per_update(self.batch_size)
 
   def flag_values(self):
-    """{flag name: value} of every flag, the groups' included (for schedule.json)."""
+    """{flag name: value} of every flag, the groups' included (for the run record)."""
     values = {name: getattr(self, name) for name in TOP_FIELDS}
     for field, _, names in GROUPS[:-1]:  # the deployment's fields are not its flags
       values.update(getattr(self, field)._asdict())
