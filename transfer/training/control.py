@@ -16,7 +16,7 @@ import contextlib
 import time
 
 from tf_compat import tf
-from transfer import flags
+from transfer import checkpoints, flags
 from transfer.errors import BAD_LABEL_TAG, UsageError
 from transfer.progress import ProgressLog
 from transfer.training.signals import Interrupted, StopSignals
@@ -43,17 +43,13 @@ def add_flags(p):
                  help='a progress line (step/total, loss, images/s, ETA) every N steps')
 
 
-class ControlSettings(collections.namedtuple('ControlSettings', (
-    'summary_every_n_steps', 'save_interval_secs', 'save_every_n_steps',
-    'log_every_n_steps'))):
+class ControlSettings(collections.namedtuple(
+    'ControlSettings', ('summary_every_n_steps', 'save_interval_secs', 'save_every_n_steps',
+                        'log_every_n_steps'),
+    defaults=(summary_every_n_steps, save_interval_secs, save_every_n_steps,
+              log_every_n_steps))):
   """When training writes summaries, checkpoints and progress lines (the flags' names)."""
   __slots__ = ()
-
-  def __new__(cls, summary_every_n_steps=summary_every_n_steps,
-              save_interval_secs=save_interval_secs, save_every_n_steps=save_every_n_steps,
-              log_every_n_steps=log_every_n_steps):
-    return super(ControlSettings, cls).__new__(cls, summary_every_n_steps, save_interval_secs,
-                                               save_every_n_steps, log_every_n_steps)
 
 
 class Checkpointer(object):
@@ -184,7 +180,10 @@ class TrainingControl(object):
     saver = self.checkpointer
     path = saver.last_path if saver.last_saved_step == self.step else None
     path = path or saver.save(sess, self.step)
-    raise Interrupted(self.signals.signum, self.step, path)
+    # The step the checkpoint holds: in a cluster another worker may have moved
+    # the shared step on since this one's last step.
+    step = checkpoints.checkpoint_step(path) if path else self.step
+    raise Interrupted(self.signals.signum, step, path)
 
   def step_done(self, sess, step, loss):
     self.step = step

@@ -46,18 +46,13 @@ def add_flags(p):
                  'heads; the layers below keep their weights and batch-norm statistics')
 
 
-class HeadSettings(collections.namedtuple('HeadSettings', (
-    'head_epochs', 'head_learning_rate', 'head_batch_size', 'bottleneck_dir',
-    'bottleneck_batch_size'))):
+class HeadSettings(collections.namedtuple(
+    'HeadSettings', ('head_epochs', 'head_learning_rate', 'head_batch_size', 'bottleneck_dir',
+                     'bottleneck_batch_size'),
+    defaults=(head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
+              bottleneck_batch_size))):
   """The head phase's flags, by name; head_epochs 0 turns the phase off."""
   __slots__ = ()
-
-  def __new__(cls, head_epochs=head_epochs, head_learning_rate=head_learning_rate,
-              head_batch_size=head_batch_size, bottleneck_dir=bottleneck_dir,
-              bottleneck_batch_size=bottleneck_batch_size):
-    return super(HeadSettings, cls).__new__(cls, head_epochs, head_learning_rate,
-                                            head_batch_size, bottleneck_dir,
-                                            bottleneck_batch_size)
 
 
 def run(settings, splits, input_fn, session_config, run_schedule):

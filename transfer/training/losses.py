@@ -31,14 +31,10 @@ def add_flags(p):
                  help='scale the gradients down to this global norm when above it (0: off)')
 
 
-class LossSettings(collections.namedtuple('LossSettings', FLAG_NAMES)):
+class LossSettings(collections.namedtuple('LossSettings', FLAG_NAMES,
+                                          defaults=(0.0, WEIGHT_DECAY, 0.0, 0.0))):
   """What a step minimises and how far it may go; the fields are the flags of the same name."""
   __slots__ = ()
-
-  def __new__(cls, label_smoothing=0.0, weight_decay=WEIGHT_DECAY, aux_loss_weight=0.0,
-              clip_gradient_norm=0.0):
-    return super(LossSettings, cls).__new__(cls, label_smoothing, weight_decay,
-                                            aux_loss_weight, clip_gradient_norm)
 
 
 def classification_loss(logits, end_points, labels, num_classes, label_smoothing=0.0,
