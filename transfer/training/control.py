@@ -16,7 +16,7 @@ import contextlib
 import time
 
 from tf_compat import tf
-from transfer import checkpoints, flags
+from transfer import flags
 from transfer.errors import BAD_LABEL_TAG, UsageError
 from transfer.progress import ProgressLog
 from transfer.training.signals import Interrupted, StopSignals
@@ -180,9 +180,9 @@ class TrainingControl(object):
     saver = self.checkpointer
     path = saver.last_path if saver.last_saved_step == self.step else None
     path = path or saver.save(sess, self.step)
-    # The step the checkpoint holds: in a cluster another worker may have moved
-    # the shared step on since this one's last step.
-    step = checkpoints.checkpoint_step(path) if path else self.step
+    # The step the checkpoint is named for: in a cluster another worker may have
+    # moved the shared step on since this one's last step.
+    step = int(path.rsplit('-', 1)[1]) if path else self.step
     raise Interrupted(self.signals.signum, step, path)
 
   def step_done(self, sess, step, loss):
