@@ -2,8 +2,10 @@
 # see the LICENSE file.
 """The flag types and the groups of flags more than one command takes.
 
-Each command keeps its defaults as lowercase constants named like their flags,
-at the top of its file, and passes them in here.
+Each command keeps the tutorial's defaults as lowercase constants named like
+their flags, at the top of its file, and passes them in here; later flags keep
+theirs beside the settings that hold them (transfer/training/, runtime.py).
+With transfer/cli.py, the only module that sees the parsed flags.
 """
 from __future__ import absolute_import, division, print_function
 

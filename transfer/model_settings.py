@@ -51,7 +51,7 @@ def save(log_dir, image_size, dataset_dir, labels_file, moving_average_decay=Non
 
 
 def load(log_dir):
-  """The record in log_dir, or None when there is none (older log dirs, ImageNet)."""
+  """The record in log_dir, or None when there is none (ImageNet, log dirs before it)."""
   return load_with_path(log_dir)[0]
 
 
