@@ -73,7 +73,7 @@ def run(settings, splits, input_fn, session_config, run_schedule):
     record (run.json).
   """
   s = settings
-  exclude = flags.split_scopes(s.checkpoint_exclude_scopes)
+  exclude = s.exclude_scopes
   num_classes = splits['train'].num_classes
   key = bottlenecks.cache_key(s.imagenet_checkpoint_file, exclude, s.image_size,
                               {name: split.data_sources for name, split in splits.items()})
