@@ -8,6 +8,7 @@ left. Commands run in-process through their main(argv), except where the
 process itself is the point (--debug, quiet output).
 """
 import errno
+import logging
 import os
 import shutil
 import struct
@@ -27,6 +28,7 @@ import tiny_data
 import train_flowers
 from tf_compat import tf
 from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, SPEC
+from transfer import cli
 from transfer.errors import BAD_LABEL_TAG
 
 
@@ -431,3 +433,26 @@ def test_quiet_unless_verbose(records, tmp_path):
   assert loud.returncode == 1
   assert 'is deprecated' in loud.stderr
   assert loud.stderr.splitlines()[-1] == lines[-1]
+
+
+def test_tensorflows_own_info_lines_only_with_verbose(tmp_path, caplog):
+  caplog.set_level(logging.INFO, logger='tensorflow')
+  with tf.Graph().as_default():
+    weight = tf.Variable(1.0)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+      sess.run(weight.initializer)
+      path = saver.save(sess, str(tmp_path / 'model.ckpt'))
+
+      def restore(verbose):
+        cli.configure_output(verbose)
+        caplog.clear()
+        saver.restore(sess, path)  # the Saver logs 'Restoring parameters from ...'
+        tf.logging.info('a line of the project')
+        return [record.getMessage() for record in caplog.records]
+      try:
+        quiet, loud = restore(False), restore(True)
+      finally:
+        cli.configure_output(False)
+  assert quiet == ['a line of the project']
+  assert loud == ['Restoring parameters from %s' % path, 'a line of the project']

@@ -23,14 +23,16 @@ import argparse
 import collections
 import contextlib
 import errno
+import logging
 import os
 import signal
 import sys
 
+from tensorflow.python.platform import tf_logging
 from tensorflow.python.util import deprecation
 
 import dataset_utils
-from tf_compat import tf
+from tf_compat import slim, tf
 from transfer.errors import BAD_LABEL_TAG, NAN_LOSS_TAG, DownloadError, Stopped, UsageError
 
 deprecation._PRINT_DEPRECATION_WARNINGS = '--verbose' in sys.argv[1:]  # pylint: disable=protected-access
@@ -75,17 +77,45 @@ def new_parser(description, epilog=None):
   p.add_argument('--debug', action='store_true',
                  help='show the traceback of an error instead of one line')
   p.add_argument('--verbose', action='store_true',
-                 help="show TensorFlow's deprecation warnings and C++ start-up logs")
+                 help="show TensorFlow's deprecation warnings, C++ start-up logs and its own "
+                 'INFO lines (Supervisor, Saver, queue runners)')
   return p
 
 
+class _TensorFlowInfoFilter(logging.Filter):
+  """Drops the INFO lines TensorFlow and TF-slim log themselves unless --verbose.
+
+  The project logs through the same tf.logging, so lines are told apart by the
+  file that logged them (tf_logging reports its caller's file, not its own).
+  TensorFlow's warnings and errors always pass.
+  """
+
+  def __init__(self):
+    super(_TensorFlowInfoFilter, self).__init__()
+    self.verbose = False
+    tf_root = os.path.dirname(os.path.dirname(os.path.dirname(tf_logging.__file__)))
+    self.roots = tuple(os.path.join(folder, '') for folder in
+                       (tf_root, os.path.dirname(slim.__file__)))
+
+  def filter(self, record):
+    return (self.verbose or record.levelno > logging.INFO
+            or not record.pathname.startswith(self.roots))
+
+
+_TF_INFO_FILTER = _TensorFlowInfoFilter()
+
+
 def configure_output(verbose):
-  """Turns TensorFlow's deprecation warnings and C++ logs on (verbose) or off.
+  """Turns TensorFlow's deprecation warnings, C++ logs and INFO lines on (verbose) or off.
 
   The C++ log level takes effect only before TensorFlow's first C++ log line;
   tf_compat sets it before TensorFlow loads, from the command line.
   """
   deprecation._PRINT_DEPRECATION_WARNINGS = bool(verbose)  # pylint: disable=protected-access
+  _TF_INFO_FILTER.verbose = bool(verbose)
+  logger = tf.get_logger()
+  if _TF_INFO_FILTER not in logger.filters:
+    logger.addFilter(_TF_INFO_FILTER)
   if verbose:
     os.environ['TF_CPP_MIN_LOG_LEVEL'] = '0'
   else:
