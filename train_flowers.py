@@ -35,8 +35,7 @@ from transfer.training.settings import TrainSettings
 dataset_dir = '.'
 # Where checkpoints and TensorBoard events go; created when missing.
 log_dir = './log'
-# The ImageNet checkpoint to fine-tune from (flag --imagenet_checkpoint_file, or
-# the seed's --checkpoint_file).
+# The ImageNet checkpoint (--imagenet_checkpoint_file, or the tutorial's --checkpoint_file).
 checkpoint_file = './inception_resnet_v2_2016_08_30.ckpt'
 # Input resolution: 299, the size the checkpoint was trained at.
 image_size = model.DEFAULT_IMAGE_SIZE
@@ -264,10 +263,11 @@ def run_training(settings, master=''):
   tf.logging.info('Running on %s.', runtime.describe(s.runtime))
   dataset = get_split('train', s.dataset_dir, s.file_pattern, s.labels_file)
   resume_from, run_schedule = start.check_start(s, dataset.num_samples)
-  if s.head.head_epochs and not resume_from:  # a finished head phase left a checkpoint
+  head_now = bool(s.head.head_epochs and not resume_from)  # else its checkpoint is there
+  if head_now:
     resume_from = _head_first(s, dataset, session_config, run_schedule)
   total_steps = s.num_epochs * steps_per_epoch(dataset.num_samples, s.images_per_update)
-  done = start.steps_already_done(config, total_steps, resume_from)
+  done = start.steps_already_done(config, total_steps, resume_from, head_now)
   if done is not None:
     return {'loss': float('nan'), 'accuracy': float('nan'), 'global_step': done}
 

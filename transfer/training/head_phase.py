@@ -92,6 +92,7 @@ def run(settings, splits, input_fn, session_config, run_schedule):
                                          s.imagenet_checkpoint_file, exclude, s.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
                   result.validation_accuracy, path)
+  tf.logging.info(next_step(s))
   # In place: the fine-tuning phase saves this schedule again and keeps the head's record.
   run_schedule.update(head_checkpoint=os.path.basename(path),
                       head_train_accuracy=result.train_accuracy,
@@ -100,3 +101,15 @@ def run(settings, splits, input_fn, session_config, run_schedule):
   model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
                       s.moving_average_decay)
   return path
+
+
+def next_step(settings):
+  """The line after the head phase: what the run does next."""
+  s = settings
+  if not s.num_epochs:
+    return ('--num_epochs 0: the run ends with the head. To fine-tune it, run again with the '
+            'same --log_dir and --num_epochs N (--fine_tune_from END_POINT trains only the top).')
+  layers = ('%s and the blocks above it' % s.fine_tune_from if s.fine_tune_from
+            else s.trainable_scopes or 'every layer')
+  return 'Next: fine-tuning %s on the images for %d epoch%s, from this checkpoint.' % (
+      layers, s.num_epochs, '' if s.num_epochs == 1 else 's')

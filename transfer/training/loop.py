@@ -21,11 +21,13 @@ TrainGraph = collections.namedtuple('TrainGraph', [
     'summary_op', 'variables_to_restore', 'sync'])
 
 
-def _log_epoch(sess, graph, epoch, num_epochs):
+def _log_epoch(sess, graph, epoch, num_epochs, stepped):
+  """The epoch's header; the streaming accuracy only once this run took a step (else 0)."""
   lr_value, accuracy_value = sess.run([graph.lr, graph.accuracy])
   tf.logging.info('Epoch %d/%d', epoch + 1, num_epochs)
   tf.logging.info('Current Learning Rate: %s', lr_value)
-  tf.logging.info('Current Streaming Accuracy: %s', accuracy_value)
+  if stepped:
+    tf.logging.info('Current Streaming Accuracy: %s', accuracy_value)
 
 
 def _run_steps(sess, sv, graph, num_epochs, control, config, step):
@@ -42,7 +44,7 @@ def _run_steps(sess, sv, graph, num_epochs, control, config, step):
     control.check_signal(sess)
     if config.is_chief and step // graph.steps_per_epoch != epoch:
       epoch = step // graph.steps_per_epoch
-      _log_epoch(sess, graph, epoch, num_epochs)
+      _log_epoch(sess, graph, epoch, num_epochs, own_steps > 0)
     with_summary = config.is_chief and (own_steps + 1) % summary_every_n_steps == 0
     fetches = [graph.train_op, graph.metrics_op]
     # The cluster's chief always fetches the summary: a distributed session

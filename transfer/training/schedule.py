@@ -95,7 +95,8 @@ def check_schedule(log_dir, schedule, resuming, allow_changed, head_only=False):
   if changes:
     tf.logging.warning('Schedule changed (%s): the learning rate follows the new one from '
                        'the saved step on.', ', '.join(changes))
-  if old.get('num_epochs') != schedule['num_epochs']:
+  # After a head-only run any --num_epochs is the fine-tuning's, not a moved end.
+  if old.get('num_epochs') != schedule['num_epochs'] and not head_only:
     tf.logging.info('num_epochs %s -> %s: the same schedule, only the last step moves.',
                     old.get('num_epochs'), schedule['num_epochs'])
 

@@ -9,6 +9,7 @@ before minutes of graph building.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import math
 
 from tf_compat import tf
 from transfer import checkpoints, flags, model
@@ -60,17 +61,23 @@ def check_start(settings, num_samples):
   return resume_from, run_schedule
 
 
-def steps_already_done(config, total_steps, resume_from):
+def steps_already_done(config, total_steps, resume_from, head_just_trained=False):
   """The step of a resumed run that has nothing left to train, else None.
 
   Alone, such a run needs no graph; a cluster's workers wait for their chief.
+  Right after this run's head phase, which said what comes next, it logs nothing.
   """
   if not resume_from or config.cluster:
     return None
   step = checkpoints.checkpoint_step(resume_from)
   if step is None or step < total_steps:
     return None
-  tf.logging.info('log_dir already holds %d of %d steps: nothing to train.', step, total_steps)
+  if not total_steps and not head_just_trained:
+    tf.logging.info('log_dir holds the head checkpoint %s and --num_epochs 0 fine-tunes '
+                    'nothing: nothing to train.', resume_from)
+  elif total_steps:
+    tf.logging.info('log_dir already holds %d of %d steps: nothing to train.', step,
+                    total_steps)
   return step
 
 
@@ -78,10 +85,13 @@ def warn_slow_batch_norm(batch_norm_decay, from_scratch, total_steps):
   """Moving averages that cannot settle make is_training=False eval useless."""
   horizon = 1.0 / (1.0 - batch_norm_decay)
   if from_scratch and total_steps < 3 * horizon:
+    # A decay whose averages span a third of the run, else: more steps.
+    fitting = math.floor(100 * (1 - 3.0 / total_steps)) / 100 if total_steps else 0
+    fix = ('pass --batch_norm_decay %g or less, or train more epochs' % fitting
+           if fitting >= 0.5 else 'train more epochs')
     tf.logging.warning(
         'batch_norm_decay %g averages over ~%d steps but training runs %d from '
-        'scratch: evaluation will suffer; consider --batch_norm_decay 0.9',
-        batch_norm_decay, horizon, total_steps)
+        'scratch: evaluation will suffer; %s', batch_norm_decay, horizon, total_steps, fix)
 
 
 def variables_to_train(trained_scopes, trainable_scopes):
