@@ -6,12 +6,13 @@
     python eval_flowers.py --clean_baseline     # an un-restored model
     python eval_flowers.py --imagenet_baseline  # ImageNet weights, untrained new heads
 
-Writes TensorBoard summaries, `predictions.png` (the last batch with predicted
-and true names) and `confusion_matrix.png` to log_eval. From Python,
+Writes TensorBoard summaries, `predictions.png` (the first validation images with
+predicted and true names) and `confusion_matrix.png` to log_eval. From Python,
 `evaluate(**flags)` takes the flags as keywords: evaluate(log_dir='log').
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
 import os
 import sys
 import time
@@ -35,13 +36,15 @@ labels_file = train_flowers.labels_file
 file_pattern = train_flowers.file_pattern
 # Larger than the training batch: no gradients to keep.
 batch_size = 36
-# Each validation image is seen num_epochs times (the seed's streaming average).
-num_epochs = 3
+# Passes over the validation images. The tutorial made 3, but in inference mode,
+# with the evaluation crop, every pass sees the same images the same way: more
+# passes change no figure. The report counts each image once however many.
+num_epochs = 1
 # Empty: the latest checkpoint in log_dir.
 checkpoint_file = ''
 image_size = train_flowers.image_size
 summary_every_n_steps = control.summary_every_n_steps
-# How many images of the last batch the picture shows.
+# How many of the first validation images the picture shows.
 num_images_shown = 10
 # For --imagenet_baseline: the ImageNet checkpoint, and the new heads it lacks.
 imagenet_checkpoint_file = train_flowers.checkpoint_file
@@ -79,8 +82,11 @@ def build_eval_graph(settings):
   tf.set_random_seed(s.seed)  # the un-restored weights of the baselines
   dataset = get_split('validation', s.dataset_dir, s.file_pattern, s.labels_file)
   with tf.device(runtime.INPUT_DEVICE):
+    # Deterministic: one reader and thread, so the passes come one after another,
+    # each in file order; eval_loop counts the first one.
     images, raw_images, labels = load_batch(dataset, s.batch_size, s.image_size, s.image_size,
-                                            is_training=False, num_epochs=s.num_epochs)
+                                            is_training=False, num_epochs=s.num_epochs,
+                                            deterministic=True)
   _, end_points = model.build_model(images, dataset.num_classes, is_training=False)
   # No optimizer here, so the step is advanced by hand; it is restored with the
   # rest, so evaluation summaries line up with the training step.
@@ -93,56 +99,83 @@ def build_eval_graph(settings):
   accuracy, accuracy_update = tf.metrics.accuracy(labels, predictions,
                                                   name='streaming_accuracy')
   k = min(5, dataset.num_classes)
-  top_k, top_k_update = tf.metrics.mean(
-      tf.cast(tf.nn.in_top_k(probabilities, labels, k), tf.float32))
+  in_top_k = tf.nn.in_top_k(probabilities, labels, k)
+  top_k, top_k_update = tf.metrics.mean(tf.cast(in_top_k, tf.float32))
   metrics_op = tf.group(accuracy_update, top_k_update)
 
   tf.summary.scalar('Validation_Accuracy', accuracy)
   tf.summary.scalar('Validation_Top_%d_Accuracy' % k, top_k)
   return dict(dataset=dataset, raw_images=raw_images, labels=labels, predictions=predictions,
-              accuracy=accuracy, top_k=top_k, k=k, metrics_op=metrics_op,
+              in_top_k=in_top_k, accuracy=accuracy, top_k=top_k, k=k, metrics_op=metrics_op,
               global_step_op=global_step_op, summary_op=tf.summary.merge_all(),
               checkpoint=checkpoint, variables_to_restore=variables_to_restore)
 
 
 def eval_loop(sess, sv, g, settings):
-  """Runs every validation batch; returns the confusion matrix and the last batch."""
-  num_classes = g['dataset'].num_classes
+  """Runs every validation batch of every pass; returns what the report counts.
+
+  The passes reach the loop one after another, so the first num_samples images
+  are the validation set, each once; the streaming accuracy it logs and
+  summarises runs over every pass.
+
+  Returns:
+    {'labels', 'predictions', 'in_top_k'} of each validation image once, in file
+    order, and 'shown': the first settings.num_images_shown of them, undistorted.
+  """
   num_epochs, batch_size = settings.num_epochs, settings.batch_size
-  num_steps = steps_per_epoch(num_epochs * g['dataset'].num_samples, batch_size)
-  epoch_steps = steps_per_epoch(g['dataset'].num_samples, batch_size)
-  confusion = np.zeros((num_classes, num_classes), np.int64)
-  last = None
+  num_samples = g['dataset'].num_samples
+  num_steps = steps_per_epoch(num_epochs * num_samples, batch_size)
+  epoch_steps = steps_per_epoch(num_samples, batch_size)
+  first = collections.defaultdict(list)
+  counted = 0
   for step in range(num_steps):
     if step % epoch_steps == 0:
       tf.logging.info('Epoch: %d/%d', step // epoch_steps + 1, num_epochs)
-      tf.logging.info('Current Streaming Accuracy: %.4f', sess.run(g['accuracy']))
+      if step:  # before any step it would only say 0
+        tf.logging.info('Current Streaming Accuracy: %.4f', sess.run(g['accuracy']))
     start = time.time()
-    _, step_count, raw, labels, predictions = sess.run(
-        [g['metrics_op'], g['global_step_op'], g['raw_images'], g['labels'], g['predictions']])
+    _, step_count, raw, labels, predictions, in_top_k = sess.run(
+        [g['metrics_op'], g['global_step_op'], g['raw_images'], g['labels'], g['predictions'],
+         g['in_top_k']])
     accuracy = sess.run(g['accuracy'])
     tf.logging.info('Global Step %d: Streaming Accuracy: %.4f (%.2f sec/step)',
                     step_count, accuracy, time.time() - start)
-    np.add.at(confusion, (labels, predictions), 1)
-    last = (raw, labels, predictions)
+    new = min(len(labels), num_samples - counted)  # images of the first pass in this batch
+    for name, values in (('labels', labels), ('predictions', predictions),
+                         ('in_top_k', in_top_k)):
+      first[name].append(values[:new])
+    first['shown'].append(raw[:max(0, min(new, settings.num_images_shown - counted))])
+    counted += new
     if step_count % settings.summary_every_n_steps == 0 or step == num_steps - 1:
       sv.summary_computed(sess, sess.run(g['summary_op']), global_step=step_count)
-  return confusion, last
+  return {name: np.concatenate(values) for name, values in first.items()}
 
 
-def report(sess, g, confusion, last, settings):
-  """Logs the final figures, writes the pictures and returns the results."""
-  names = [g['dataset'].labels_to_name[i] for i in range(g['dataset'].num_classes)]
-  accuracy, top_k = sess.run([g['accuracy'], g['top_k']])
+def report(g, first, settings):
+  """Logs the final figures over each validation image once, writes the pictures.
+
+  Returns:
+    {'accuracy', 'top_k_accuracy', 'confusion', 'pictures'}.
+  """
+  num_classes = g['dataset'].num_classes
+  names = [g['dataset'].labels_to_name[i] for i in range(num_classes)]
+  confusion = np.zeros((num_classes, num_classes), np.int64)
+  np.add.at(confusion, (first['labels'], first['predictions']), 1)
+  total = len(first['labels'])
+  accuracy = np.trace(confusion) / float(max(total, 1))
+  top_k = np.mean(first['in_top_k']) if total else 0.0
+  tf.logging.info('%d validation images%s.', total, ', each counted once over %d passes'
+                  % settings.num_epochs if settings.num_epochs > 1 else '')
   tf.logging.info('Top-%d Accuracy: %.4f', g['k'], top_k)
   for i, name in enumerate(names):
     seen = confusion[i].sum()
     tf.logging.info('Accuracy of %s: %s', name,
                     '%.4f (%d images)' % (confusion[i, i] / seen, seen) if seen else 'no images')
-  shown, log_eval = settings.num_images_shown, settings.log_eval
+  shown, log_eval = len(first['shown']), settings.log_eval
   grid = pictures.save_predictions(
-      os.path.join(log_eval, 'predictions.png'), last[0][:shown],
-      [names[i] for i in last[1][:shown]], [names[i] for i in last[2][:shown]])
+      os.path.join(log_eval, 'predictions.png'), first['shown'],
+      [names[i] for i in first['labels'][:shown]],
+      [names[i] for i in first['predictions'][:shown]])
   matrix = pictures.save_confusion_matrix(
       os.path.join(log_eval, 'confusion_matrix.png'), confusion, names)
   tf.logging.info('Pictures: %s, %s', grid, matrix)
@@ -192,8 +225,7 @@ def run_evaluation(settings):
                             init_fn=init_fn, stop_grace_secs=runtime.STOP_GRACE_SECS,
                             **runtime.ALONE)
     with sv.managed_session(config=config) as sess:
-      confusion, last = eval_loop(sess, sv, g, settings)
-      result = report(sess, g, confusion, last, settings)
+      result = report(g, eval_loop(sess, sv, g, settings), settings)
       tf.logging.info('Model evaluation has completed! Visit TensorBoard for more '
                       'information regarding your evaluation.')
   return result
@@ -229,7 +261,8 @@ def build_parser():
   averages.add_use_flag(p)
   p.add_argument('--log_eval', default=log_eval, help='evaluation summaries and pictures')
   p.add_argument('--batch_size', type=flags.positive_int, default=batch_size)
-  p.add_argument('--num_epochs', type=flags.positive_int, default=num_epochs)
+  p.add_argument('--num_epochs', type=flags.positive_int, default=num_epochs,
+                 help='passes over the validation images; the report counts each image once')
   p.add_argument('--summary_every_n_steps', type=flags.positive_int,
                  default=summary_every_n_steps)
   baselines = p.add_mutually_exclusive_group()
@@ -241,11 +274,9 @@ def build_parser():
                            ', for --imagenet_baseline')
   p.add_argument('--seed', type=int, default=seed,
                  help='the same seed gives the same initial weights for --clean_baseline and '
-                      "for --imagenet_baseline's new heads; the batching threads still vary "
-                      'the batch order, and so the images predictions.png shows '
-                      '(default: a new seed each run)')
+                      "for --imagenet_baseline's new heads (default: a new seed each run)")
   p.add_argument('--num_images_shown', type=flags.positive_int, default=num_images_shown,
-                 help='images of the last batch that predictions.png shows')
+                 help='how many of the first validation images predictions.png shows')
   p.add_argument('--show', action='store_true',
                  help='also show the pictures on screen, when there is a display')
   runtime.add_runtime_flags(p)

@@ -67,9 +67,9 @@ def time_eval(args, records, work):
         sess.run(g['predictions'])
       eargs = eargs._replace(num_epochs=2)
       start = time.time()
-      confusion, _ = eval_flowers.eval_loop(sess, NoStop(), g, eargs)
+      eval_flowers.eval_loop(sess, NoStop(), g, eargs)
       elapsed = time.time() - start
-  return confusion.sum() / elapsed
+  return eargs.num_epochs * g['dataset'].num_samples / elapsed
 
 
 def main():

@@ -10,7 +10,7 @@ import eval_flowers
 import tiny_data
 from tf_compat import tf
 from tiny_data import IMAGE_SIZE, SPEC, command_line
-from transfer import checkpoints
+from transfer import checkpoints, pictures
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('eval_flowers')
@@ -29,9 +29,18 @@ def eval_argv(records, log_dir, log_eval, **extra):
 
 @pytest.fixture(scope='module')
 def evaluated(records, trained, tmp_path_factory):
+  """Two passes over the 8 validation images in batches of 3: a batch holds both passes."""
   log_eval = str(tmp_path_factory.mktemp('eval') / 'log_eval')
-  return dict(result=eval_flowers.evaluate(**eval_flags(records, trained['log_dir'], log_eval)),
-              log_eval=log_eval)
+  shown = {}
+  real = pictures.save_predictions
+
+  def save_predictions(path, images, true_names, predicted_names):
+    shown.update(images=images, true_names=true_names)
+    return real(path, images, true_names, predicted_names)
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(pictures, 'save_predictions', save_predictions)
+    result = eval_flowers.evaluate(**eval_flags(records, trained['log_dir'], log_eval))
+  return dict(result=result, log_eval=log_eval, shown=shown)
 
 
 def test_eval_accuracy_is_close_to_training_accuracy(trained, evaluated):
@@ -46,25 +55,32 @@ def test_eval_accuracy_is_close_to_training_accuracy(trained, evaluated):
 
 
 def validation_labels(records):
-  """The labels of the validation records, read straight from the files."""
+  """The labels of the validation records, read straight from the files, in file order."""
   labels = []
-  for path in tf.gfile.Glob(os.path.join(records, 'flowers_validation_*.tfrecord')):
+  for path in sorted(tf.gfile.Glob(os.path.join(records, 'flowers_validation_*.tfrecord'))):
     for record in tf.python_io.tf_record_iterator(path):
       example = tf.train.Example.FromString(record)
       labels.append(example.features.feature['image/class/label'].int64_list.value[0])
   return labels
 
 
-def test_eval_counts_every_validation_image_each_epoch(records, evaluated):
+def test_eval_counts_each_validation_image_once_over_two_passes(records, evaluated):
   confusion = evaluated['result']['confusion']
   labels = validation_labels(records)
   assert confusion.shape == (2, 2)
-  assert confusion.sum() == 2 * len(labels) == 2 * 8
-  assert confusion.sum(axis=1).tolist() == [2 * labels.count(0), 2 * labels.count(1)]
+  assert confusion.sum() == len(labels) == 8
+  assert confusion.sum(axis=1).tolist() == [labels.count(0), labels.count(1)]
   accuracy = np.trace(confusion) / confusion.sum()
   assert evaluated['result']['accuracy'] == pytest.approx(accuracy, abs=1e-6)
   # Top-k holds at least the top-1 hits (with 2 classes k is 2, so "== 1" would hold trivially).
   assert evaluated['result']['top_k_accuracy'] >= evaluated['result']['accuracy']
+
+
+def test_the_predictions_picture_shows_the_first_images(records, evaluated):
+  # All 8 (fewer than the 10 shown), in file order: not the last, partial batch.
+  names = {0: 'blue', 1: 'red'}
+  assert evaluated['shown']['true_names'] == [names[i] for i in validation_labels(records)]
+  assert evaluated['shown']['images'].shape == (8, IMAGE_SIZE, IMAGE_SIZE, 3)
 
 
 def test_eval_writes_pictures_and_summaries(evaluated):
