@@ -8,8 +8,11 @@
 Prints `PATH<TAB>NAME<TAB>PROBABILITY` for each image (with --show_top_k, the top
 --top_k classes below it). Images are decoded by TensorFlow and preprocessed
 exactly as `eval_flowers.py` does, so the probabilities are the ones evaluation
-computes for the same image. An unreadable file gets one line on stderr and is
-skipped; the exit status is then 1, or 2 when no image could be read.
+computes for the same image. A file it cannot read gets a `skipped PATH: reason`
+line on stderr and the others are classified, with exit status 2; when nothing
+can be classified (no photo matches, or none can be read) the command ends with
+one `error:` line and exit status 1, a missing photo named before any checkpoint
+is looked for.
 
 From Python, `predict(photos, **flags)` takes the flags as keywords and
 returns one dict a classified photo: predict(['photo.jpg'], log_dir='log').
@@ -22,6 +25,7 @@ import sys
 from tf_compat import tf
 from transfer import (averages, checkpoints, cli, flags, images, model, model_settings,
                       predictor)
+from transfer.errors import UsageError
 
 # ================ PREDICTION INFORMATION ================
 # The training log folder, whose latest checkpoint is used.
@@ -53,13 +57,16 @@ def classify(settings, out=None, err=None):
   """
   out, err = out or sys.stdout, err or sys.stderr
   s = settings
+  paths, missing = images.find_images(s.inputs)
+  if not paths:  # a mistyped photo is named before any checkpoint is looked for
+    raise UsageError('no photo to classify: %s: %s; check the path' % (
+        ', '.join(item for item, _ in missing), missing[0][1]))
   # The checkpoint, and the names of its classes.
   checkpoint = checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir)
   choice, (labels_path, names) = model_settings.take(
       checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
       (image_size, dataset_dir), out=err)
   k = min(s.top_k, len(names))
-  paths, missing = images.find_images(s.inputs)
   results, skipped = [], []
 
   def on_result(path, top):
@@ -78,18 +85,19 @@ def classify(settings, out=None, err=None):
   for item, reason in missing:
     on_skip(item, reason)
   # One session for every batch.
-  if paths:
-    classifier = predictor.Predictor(checkpoint, len(names), choice.image_size,
-                                     choice.moving_averages)
-    try:
-      predictor.classify_paths(classifier, paths, names, s.batch_size, k, on_result,
-                               on_skip)
-    finally:
-      classifier.close()
-  if s.output_json:
+  classifier = predictor.Predictor(checkpoint, len(names), choice.image_size,
+                                   choice.moving_averages)
+  try:
+    predictor.classify_paths(classifier, paths, names, s.batch_size, k, on_result, on_skip)
+  finally:
+    classifier.close()
+  if s.output_json:  # the skipped photos too, even when none could be classified
     predictor.write_json(s.output_json, {
         'checkpoint': checkpoint, 'labels_file': labels_path, 'image_size': choice.image_size,
         'images': results, 'skipped': skipped})
+  if not results:
+    raise UsageError('none of the %d photos could be classified (see the skipped lines '
+                     'above): pass JPEG, PNG, GIF or BMP files' % len(skipped))
   return results, skipped
 
 
@@ -104,11 +112,12 @@ def predict(photos, **flags):
     One dict a classified photo, in order: 'path', 'names' (the top-k class
     names, best first), 'probabilities' (the same order) and 'indices'; nothing
     is printed for them. A photo that cannot be read is skipped with a line on
-    stderr, as the command does.
+    stderr, as the command does; when no photo can be classified it raises.
 
   Raises:
     TypeError: for a keyword that is no flag.
-    UsageError: (a ValueError) with the line the command prints after `error: `.
+    UsageError: (a ValueError) with the line the command prints after `error: `,
+      also when no photo matches or none can be read.
   """
   photos = [photos] if isinstance(photos, str) else list(photos)
 
@@ -120,12 +129,13 @@ def predict(photos, **flags):
 
 
 def run(settings):
-  """The command: 0, 1 when a file was skipped, 2 when none could be read."""
+  """The command: 0, or 2 when some files were skipped and the others classified.
+
+  When nothing can be classified, classify raises: one `error:` line, exit status 1.
+  """
   tf.logging.set_verbosity(tf.logging.ERROR)
-  results, skipped = classify(settings)
-  if not results:
-    return 2
-  return 1 if skipped else 0
+  _, skipped = classify(settings)
+  return 2 if skipped else 0
 
 
 # ================ COMMAND LINE ================

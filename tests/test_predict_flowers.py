@@ -116,8 +116,8 @@ def test_each_readable_photo_gets_one_line(mixed, mixed_run):
       assert name == expected, (path, name, probability)
 
 
-def test_broken_files_get_one_stderr_line_each_and_exit_1(mixed, mixed_run):
-  assert mixed_run['code'] == 1
+def test_broken_files_get_one_stderr_line_each_and_exit_2(mixed, mixed_run):
+  assert mixed_run['code'] == 2  # a warning: the others are classified
   assert len(mixed_run['err']) == len(mixed['broken'])
   for name, line in zip(sorted(mixed['broken']), sorted(mixed_run['err'])):
     assert line.startswith('skipped %s: ' % os.path.join(mixed['folder'], name))
@@ -223,13 +223,24 @@ def test_missing_input_is_skipped_and_others_classified(records, trained, mixed,
   photo = os.path.join(mixed['folder'], 'red.jpg')
   code = predict_flowers.main(predict_argv(records, trained, photo, '/nonexistent/*.jpg'))
   captured = capsys.readouterr()
-  assert code == 1
+  assert code == 2
   assert len(captured.out.splitlines()) == 1
   assert captured.err.strip().splitlines() == [
       'skipped /nonexistent/*.jpg: no such file, or no image in that folder or glob']
 
 
-def test_command_exits_2_when_nothing_is_readable(records, trained, tmp_path):
+def test_missing_photo_is_named_before_any_checkpoint(tmp_path, monkeypatch, capsys):
+  monkeypatch.chdir(tmp_path)  # no ./log: the checkpoint would be missing too
+  missing = str(tmp_path / 'dasy')
+  code = predict_flowers.main([missing, str(tmp_path / '*.jpg')])
+  captured = capsys.readouterr()
+  assert code == 1 and captured.out == ''
+  assert captured.err.splitlines() == [
+      'error: no photo to classify: %s, %s: no such file, or no image in that folder or glob; '
+      'check the path' % (missing, tmp_path / '*.jpg')]
+
+
+def test_command_ends_with_an_error_when_nothing_is_readable(records, trained, tmp_path):
   # A fresh process: the real command line, stderr included.
   bad = tmp_path / 'bad'
   bad.mkdir()
@@ -240,11 +251,13 @@ def test_command_exits_2_when_nothing_is_readable(records, trained, tmp_path):
       [sys.executable, os.path.join(REPO, 'predict_flowers.py'), str(bad), '--output_json',
        json_path] + predict_argv(records, trained),
       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, cwd=str(tmp_path))
-  assert proc.returncode == 2, proc.stderr
+  assert proc.returncode == 1, proc.stderr
   assert proc.stdout == ''
   err = proc.stderr.splitlines()
-  assert len(err) == 2, err
+  assert len(err) == 3, err
   assert err[0] == 'skipped %s: empty file' % (bad / 'a.jpg')
   assert err[1] == 'skipped %s: %s' % (bad / 'b.png', predictor.NOT_AN_IMAGE)
+  assert err[2] == ('error: none of the 2 photos could be classified (see the skipped lines '
+                    'above): pass JPEG, PNG, GIF or BMP files')
   with open(json_path) as f:
     assert json.load(f)['images'] == []
