@@ -54,7 +54,8 @@ def export(**flags):
   """Exports as `python export_flowers.py` would, with the flags as keywords.
 
   Returns:
-    exporting.write_export's {file name: path}: 'frozen_graph.pb', 'saved_model',
+    exporting.write_export's {file name: path}: 'frozen_graph.pb', 'saved_model'
+    (the path is the SavedModel's, OUTPUT_DIR/saved_model/MODEL_VERSION),
     'labels.txt' and, with tflite=True, 'model.tflite'.
 
   Raises:

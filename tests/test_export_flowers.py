@@ -159,12 +159,16 @@ def test_refuses_to_overwrite_unless_asked(records, trained, exported, capsys):
   assert os.path.getmtime(os.path.join(exported['dir'], 'frozen_graph.pb')) == before
 
 
-def test_overwrite_replaces_the_folder(records, trained, tmp_path):
+def test_overwrite_replaces_the_folder(records, trained, tmp_path, capsys):
   output_dir = tmp_path / 'export'
   output_dir.mkdir()
   (output_dir / 'stale.txt').write_text('old')
   code = export_flowers.main(export_argv(records, trained, str(output_dir), '--overwrite'))
   assert code == 0
+  # Each line names what it wrote: the SavedModel is its version's folder.
+  assert capsys.readouterr().out.splitlines() == [
+      'Wrote %s' % (output_dir / name) for name in ('frozen_graph.pb', 'labels.txt',
+                                                    os.path.join('saved_model', '1'))]
   assert sorted(os.listdir(str(output_dir))) == ['frozen_graph.pb', 'labels.txt',
                                                  'saved_model']
   assert os.listdir(str(tmp_path)) == ['export']

@@ -153,7 +153,8 @@ def write_export(output_dir, checkpoint, names, image_size, model_version=1, tfl
       holds them.
 
   Returns:
-    {file name: path} of what was written.
+    {file name: path} of what was written; 'saved_model' maps to the
+    SavedModel's own folder, OUTPUT_DIR/saved_model/MODEL_VERSION.
   """
   temp = '%s.tmp-%d' % (os.path.abspath(output_dir), os.getpid())
   shutil.rmtree(temp, ignore_errors=True)
@@ -164,7 +165,9 @@ def write_export(output_dir, checkpoint, names, image_size, model_version=1, tfl
   finally:
     shutil.rmtree(temp, ignore_errors=True)
   written = {name: os.path.join(output_dir, name)
-             for name in (FROZEN_GRAPH, SAVED_MODEL, dataset_utils.LABELS_FILENAME)}
+             for name in (FROZEN_GRAPH, dataset_utils.LABELS_FILENAME)}
+  # The folder a SavedModel loader opens is the version's.
+  written[SAVED_MODEL] = os.path.join(output_dir, SAVED_MODEL, str(model_version))
   if tflite:
     written[TFLITE] = os.path.join(output_dir, TFLITE)
   return written
