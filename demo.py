@@ -45,7 +45,7 @@ validation_size = 50
 head_epochs = 30
 fine_tune_epochs = 3
 fine_tune_from = 'Mixed_7a'
-# A quarter of the seed's 0.0002: on the demo set, three epochs of the top at
+# A quarter of the tutorial's 0.0002: on the demo set, three epochs of the top at
 # 0.0002 lost accuracy the head had reached (0.70-0.72 against 0.84); at this
 # rate they added to it (0.88).
 fine_tune_learning_rate = 0.00005
@@ -54,6 +54,8 @@ source_images_per_class = 50
 source_epochs = 4
 # Where `create_tfrecord.py --download_flowers` (default or README) leaves the photos.
 REAL_PHOTO_DIRS = ('flower_photos', os.path.join('data', 'flower_photos'))
+# The commands the demo prints run its scripts from here.
+REPO = os.path.dirname(os.path.abspath(__file__))
 
 
 def prepare_records(args):
@@ -86,7 +88,7 @@ def train(args, records, log_dir, **flags):
   result = train_flowers.train(
       dataset_dir=records, log_dir=log_dir, image_size=args.image_size,
       batch_size=args.batch_size, batch_norm_decay=args.batch_norm_decay,
-      num_epochs_before_decay=args.num_epochs_before_decay, **flags)
+      num_epochs_before_decay=args.num_epochs_before_decay, verbose=args.verbose, **flags)
   return result, time.time() - start
 
 
@@ -129,7 +131,7 @@ def pretrain_source(args):
 
 def evaluate(args, records, log_dir, log_eval):
   return eval_flowers.evaluate(dataset_dir=records, log_dir=log_dir, log_eval=log_eval,
-                               image_size=args.image_size, num_epochs=1)
+                               image_size=args.image_size, verbose=args.verbose)
 
 
 def remove_old_log(folder):
@@ -202,8 +204,8 @@ def run_demo(args):
     fast_recipe(args, records, log_dir, args.imagenet_checkpoint_file)
     result = evaluate(args, records, log_dir, log_eval)
   else:
-    print('The ImageNet checkpoint %s is absent (`python train_flowers.py '
-          '--download_checkpoint` fetches it), so this demo transfers from a source model it '
+    print('The ImageNet checkpoint %s is absent (train_flowers.py --download_checkpoint '
+          'fetches it; see the README), so this demo transfers from a source model it '
           'trains first.' % args.imagenet_checkpoint_file)
     rows, result = show_transfer(args, records)
 
@@ -214,22 +216,48 @@ def run_demo(args):
   print('  validation accuracy: %.3f (chance: %.3f)' % (result['accuracy'], chance))
   print('  checkpoints:  %s' % log_dir)
   print('  pictures:     %s' % '\n                '.join(result['pictures']))
-  print('  TensorBoard:  tensorboard --logdir %s' % args.work_dir)
+  print('  TensorBoard:  %s --logdir %s' % (tensorboard(), shlex.quote(args.work_dir)))
   print('Use the model (its log dir records the image size, labels and data):')
   for command in use_commands(args.work_dir, log_dir, photos):
     print('  ' + command)
   return result
 
 
+def shell_path(path):
+  """A path for a command typed here: relative when it lies below this folder, else absolute."""
+  path = os.path.abspath(path)
+  relative = os.path.relpath(path)
+  outside = relative == os.pardir or relative.startswith(os.pardir + os.sep)
+  return shlex.quote(path if outside else relative)
+
+
+def python_command(script, *arguments):
+  """A command running one of the project's scripts with this interpreter, named by its
+  path: it works in a new shell, with no virtual env active and no python on the PATH."""
+  python = shell_path(sys.executable)
+  if os.sep not in python:  # a bare name would be looked up on the PATH
+    python = os.curdir + os.sep + python
+  return ' '.join([python, shell_path(os.path.join(REPO, script))] +
+                  [shlex.quote(a) for a in arguments])
+
+
+def tensorboard():
+  """The TensorBoard command of this interpreter's environment."""
+  program = os.path.join(os.path.dirname(sys.executable), 'tensorboard')
+  if os.access(program, os.X_OK):
+    return shell_path(program)
+  return '%s -m tensorboard.main' % shell_path(sys.executable)
+
+
 def use_commands(work_dir, log_dir, photos):
   """The predict, eval and export commands for the demo's model, ready to paste."""
   classes = sorted(d for d in os.listdir(photos) if os.path.isdir(os.path.join(photos, d)))
-  return ['python predict_flowers.py %s --log_dir %s'
-          % (shlex.quote(os.path.join(photos, classes[0])), shlex.quote(log_dir)),
-          'python eval_flowers.py --log_dir %s --log_eval %s'
-          % (shlex.quote(log_dir), shlex.quote(os.path.join(work_dir, 'log_eval'))),
-          'python export_flowers.py --log_dir %s --output_dir %s --overwrite'
-          % (shlex.quote(log_dir), shlex.quote(os.path.join(work_dir, 'export')))]
+  return [python_command('predict_flowers.py', os.path.join(photos, classes[0]),
+                         '--log_dir', log_dir),
+          python_command('eval_flowers.py', '--log_dir', log_dir,
+                         '--log_eval', os.path.join(work_dir, 'log_eval')),
+          python_command('export_flowers.py', '--log_dir', log_dir,
+                         '--output_dir', os.path.join(work_dir, 'export'), '--overwrite')]
 
 
 def build_parser():

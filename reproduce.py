@@ -1,7 +1,7 @@
-"""Reproduces the seed's comparison from nothing: `make reproduce`.
+"""Reproduces the tutorial's comparison from nothing: `make reproduce`.
 
 Fetches the flowers photos and the 2016 ImageNet checkpoint, converts the
-photos to TFRecords, fine-tunes with the seed's settings and with the fast
+photos to TFRecords, fine-tunes with the tutorial's settings and with the fast
 recipe (the head on cached bottlenecks, alone and then with the top from
 Mixed_7a), evaluates them and both baselines, and prints the validation
 accuracy and wall time of each:
@@ -34,7 +34,7 @@ from transfer.training import schedule
 work_dir = './reproduce'
 flowers_url = flowers.FLOWERS_URL
 checkpoint_url = checkpoints.CHECKPOINT_URL
-# The seed's settings; smaller values make a quick trial run.
+# The tutorial's settings; smaller values make a quick trial run.
 image_size = train_flowers.image_size
 num_epochs = train_flowers.num_epochs
 batch_size = train_flowers.batch_size
@@ -74,7 +74,7 @@ class Paths(object):
     self.results = os.path.join(root, RESULTS)
 
   def train_log(self, key):
-    """The log of a trained row; the seed's fine-tuning keeps ./log.
+    """The log of a trained row; the tutorial's fine-tuning keeps ./log.
 
     The fast rows share one: the head-only run is the fast recipe's first phase.
     """
@@ -133,10 +133,10 @@ def prepare_checkpoint(paths, args):
 
 
 def training_flags(paths, args, key):
-  """train_flowers' flags for a trained row: the seed's recipe, or the fast one."""
+  """train_flowers' flags for a trained row: the tutorial's recipe, or the fast one."""
   common = dict(dataset_dir=paths.data, log_dir=paths.train_log(key),
                 imagenet_checkpoint_file=paths.checkpoint, image_size=args.image_size,
-                batch_size=args.batch_size)
+                batch_size=args.batch_size, verbose=args.verbose)
   if key == 'fine_tuned':
     return dict(common, num_epochs=args.num_epochs)
   common.update(head_epochs=args.head_epochs, bottleneck_dir=paths.bottlenecks)
@@ -200,7 +200,7 @@ def evaluate_all(paths, args, trained):
         dataset_dir=paths.data, log_dir=paths.log, log_eval=paths.log_eval(key),
         checkpoint_file=checkpoint, imagenet_checkpoint_file=paths.checkpoint,
         image_size=args.image_size, batch_size=args.eval_batch_size,
-        num_epochs=args.eval_num_epochs, **baseline)
+        num_epochs=args.eval_num_epochs, verbose=args.verbose, **baseline)
     results[key] = {'accuracy': result['accuracy'], 'checkpoint': source,
                     'image_size': args.image_size, 'eval_seconds': time.time() - start}
     files.write_json(paths.results, results)
@@ -209,7 +209,7 @@ def evaluate_all(paths, args, trained):
 
 
 def comparison_table(rows):
-  """The seed's comparison and the fast rows, one model a row, with its wall time."""
+  """The tutorial's comparison and the fast rows, one model a row, with its wall time."""
   width = max(len(title) for _, title, _ in EVALUATIONS)
   lines = ['%-*s  validation accuracy  wall time' % (width, 'model')]
   for key, title, _ in EVALUATIONS:
@@ -227,7 +227,7 @@ def reproduce(args):
   prepare_data(paths, args)
   stage(2, 'ImageNet checkpoint %s' % paths.checkpoint)
   prepare_checkpoint(paths, args)
-  stage(3, "training the seed's recipe into %s and the fast one beside it (each resumes "
+  stage(3, "training the tutorial's recipe into %s and the fast one beside it (each resumes "
         "from its last checkpoint)" % paths.log)
   trained = train_all(paths, args)
   stage(4, 'evaluating the trained models and both baselines')
