@@ -1,6 +1,6 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""Prints what the fast-transfer recipe costs on this machine, side by side with the seed's.
+"""Prints what the fast-transfer recipe costs on this machine, side by side with the tutorial's.
 
     .venv/bin/python benchmarks/bench_transfer.py [--image_size 299]
 
@@ -32,7 +32,7 @@ from transfer.training import bottleneck_head  # noqa: E402
 
 # The real flowers set: 3,670 photos, 350 of them held out for validation.
 FLOWERS_IMAGES, FLOWERS_TRAIN = 3670, 3320
-SEED_EPOCHS, SEED_BATCH = 70, 10
+TUTORIAL_EPOCHS, TUTORIAL_BATCH = 70, 10
 HEADS = ('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits')
 
 
@@ -82,8 +82,9 @@ def time_head(epochs, vectors=FLOWERS_TRAIN, classes=5):
 
 def time_steps(records, size, rounds, steps, fine_tune_from=''):
   """Seconds a training step of batch 10 takes, warm-up excluded."""
-  targs = train_flowers.make_settings(dataset_dir=records, batch_size=SEED_BATCH, image_size=size,
-                                      from_scratch=True, fine_tune_from=fine_tune_from)
+  targs = train_flowers.make_settings(dataset_dir=records, batch_size=TUTORIAL_BATCH,
+                                      image_size=size, from_scratch=True,
+                                      fine_tune_from=fine_tune_from)
   with tf.Graph().as_default():
     graph = build_graph(targs)
     with runtime.queue_session(runtime.session_config()) as sess:
@@ -103,7 +104,7 @@ def print_table(args, cache_rates, head_secs, full_step, top_step):
   print('\n%s (%d cores; %s), load %.2f (1-min average, this run included), TensorFlow %s, '
         '%dx%d' % (model_name, os.cpu_count(), ' '.join(shown) or 'no AVX2',
                    os.getloadavg()[0], tf.__version__, args.image_size, args.image_size))
-  full_rate = SEED_BATCH / full_step
+  full_rate = TUTORIAL_BATCH / full_step
   print('  full training step, batch 10:    %7.2f s   %6.1f images/s' % (full_step, full_rate))
   print('  --fine_tune_from Mixed_7a step:  %7.2f s   %.2fx a full step  (target <= 0.5x)'
         % (top_step, top_step / full_step))
@@ -111,15 +112,15 @@ def print_table(args, cache_rates, head_secs, full_step, top_step):
     print('  cache pass, batch %2d:            %7.1f images/s  %.1fx full training  '
           '(target >= 3x)' % (batch, rate, rate / full_rate))
   print('  head, %d epochs of %d vectors:  %7.1f s  (target <= 60 s)'
-        % (SEED_EPOCHS, FLOWERS_TRAIN, head_secs))
+        % (TUTORIAL_EPOCHS, FLOWERS_TRAIN, head_secs))
   best_rate = max(cache_rates.values())
   first = FLOWERS_IMAGES / best_rate + head_secs
-  top_epoch = FLOWERS_TRAIN / float(SEED_BATCH) * top_step
-  seed = SEED_EPOCHS * FLOWERS_TRAIN / float(SEED_BATCH) * full_step
+  top_epoch = FLOWERS_TRAIN / float(TUTORIAL_BATCH) * top_step
+  tutorial = TUTORIAL_EPOCHS * FLOWERS_TRAIN / float(TUTORIAL_BATCH) * full_step
   print('Projected for the flowers set (%d photos at %d):' % (FLOWERS_IMAGES, args.image_size))
   print('  fast recipe, head only:          %7.1f min  (target <= 30)' % (first / 60))
   print('  ... then an epoch from Mixed_7a: %7.1f min more' % (top_epoch / 60))
-  print("  the seed's recipe (70 epochs):   %7.1f h" % (seed / 3600))
+  print("  the tutorial's recipe (70 epochs):%7.1f h" % (tutorial / 3600))
 
 
 def main():
@@ -136,7 +137,7 @@ def main():
   checkpoint = make_source_checkpoint(os.path.join(work, 'source.ckpt'), args.image_size)
   tf.logging.set_verbosity(tf.logging.ERROR)
   cache_rates = {b: time_cache_pass(records, checkpoint, args.image_size, b) for b in (10, 32)}
-  head_secs = time_head(SEED_EPOCHS)
+  head_secs = time_head(TUTORIAL_EPOCHS)
   # Alternated, so that drift in the machine's load hits both alike.
   full, top = [], []
   for _ in range(args.rounds):

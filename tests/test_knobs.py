@@ -182,7 +182,7 @@ def network():
 
 
 def test_the_aux_loss_weight_scales_the_gradient_of_the_auxlogits_weights(network):
-  assert network['aux_without_weight'] is None  # the seed's loss: AuxLogits get no gradient
+  assert network['aux_without_weight'] is None  # the tutorial's loss: AuxLogits get no gradient
   light, heavy = network['gradients'][0.4], network['gradients'][0.8]
   assert np.abs(light).max() > 0
   np.testing.assert_allclose(heavy, 2 * light, rtol=1e-4, atol=1e-9)

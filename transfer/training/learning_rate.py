@@ -1,9 +1,9 @@
 # Copyright 2026 The project authors. Licensed under the Apache License, Version 2.0;
 # see the LICENSE file.
-"""The learning rate of a global step: TF-slim's three decay types, the seed's by default.
+"""The learning rate of a global step: TF-slim's three decay types, the tutorial's by default.
 
 - exponential: times --learning_rate_decay_factor every --num_epochs_before_decay
-  epochs, in steps (staircase), the seed's schedule;
+  epochs, in steps (staircase), the tutorial's schedule;
 - polynomial: straight from --initial_learning_rate down to --end_learning_rate
   over --num_epochs_before_decay epochs, then flat (TF-slim's, power 1);
 - fixed: --initial_learning_rate throughout.
@@ -35,7 +35,7 @@ def add_flags(p, initial_learning_rate, learning_rate_decay_factor, num_epochs_b
   p.add_argument('--initial_learning_rate', type=flags.non_negative_float,
                  default=initial_learning_rate)
   p.add_argument('--learning_rate_decay_type', choices=DECAY_TYPES, default='exponential',
-                 help='default: %(default)s (staircase), the seed\'s')
+                 help='default: %(default)s (staircase), the tutorial\'s')
   p.add_argument('--learning_rate_decay_factor', type=flags.non_negative_float, default=None,
                  help='for exponential (default: %g)' % learning_rate_decay_factor)
   p.add_argument('--num_epochs_before_decay', type=flags.non_negative_float, default=None,

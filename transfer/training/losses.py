@@ -2,10 +2,10 @@
 # see the LICENSE file.
 """What a training step minimises, and how far one step may go.
 
-The seed's loss is the cross-entropy of the main head plus the network's
+The tutorial's loss is the cross-entropy of the main head plus the network's
 weight decay. TF-slim adds the auxiliary head's cross-entropy at weight 0.4,
 both with optional label smoothing; timm clips the gradients' global norm.
-Each is a flag here, the seed's loss the default.
+Each is a flag here, the tutorial's loss the default.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -14,7 +14,7 @@ import collections
 from tf_compat import slim, tf
 from transfer import flags
 
-# The network arg_scope's weight decay, which the seed trains with.
+# The network arg_scope's weight decay, which the tutorial trains with.
 WEIGHT_DECAY = 0.00004
 FLAG_NAMES = ('label_smoothing', 'weight_decay', 'aux_loss_weight', 'clip_gradient_norm')
 
@@ -25,7 +25,7 @@ def add_flags(p):
   p.add_argument('--weight_decay', type=flags.fraction, default=WEIGHT_DECAY,
                  help='L2 factor of the weights (default: %(default)s, the network\'s)')
   p.add_argument('--aux_loss_weight', type=flags.non_negative_float, default=0.0,
-                 help='weight of the AuxLogits cross-entropy (default: 0, the seed\'s loss; '
+                 help='weight of the AuxLogits cross-entropy (default: 0, the tutorial\'s loss; '
                  'TF-slim trains with 0.4)')
   p.add_argument('--clip_gradient_norm', type=flags.non_negative_float, default=0.0,
                  help='scale the gradients down to this global norm when above it (0: off)')

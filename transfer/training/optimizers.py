@@ -5,7 +5,7 @@
 Each optimizer's own flags default to None on the command line, so a flag of
 another optimizer is seen and refused; `OptimizerSettings` then fills in the
 chosen optimizer's defaults. The one departure from TF-slim: with adam,
---opt_epsilon defaults to 1e-8, the seed's AdamOptimizer, not TF-slim's 1.0.
+--opt_epsilon defaults to 1e-8, the tutorial's AdamOptimizer, not TF-slim's 1.0.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -34,8 +34,8 @@ DEFAULTS = {
     'rmsprop_momentum': 0.9, 'rmsprop_decay': 0.9,
 }
 FLAG_NAMES = tuple(sorted(DEFAULTS))
-# The seed trains with tf.train.AdamOptimizer's own epsilon.
-SEED_ADAM_EPSILON = 1e-8
+# The tutorial trains with tf.train.AdamOptimizer's own epsilon.
+TUTORIAL_ADAM_EPSILON = 1e-8
 
 
 def _owners(name):
@@ -50,11 +50,11 @@ optimizer = 'adam'
 def add_flags(p):
   """--optimizer and every optimizer's flags."""
   p.add_argument('--optimizer', choices=OPTIMIZERS, default=optimizer,
-                 help='the optimizer of every phase (default: %(default)s, the seed\'s)')
+                 help='the optimizer of every phase (default: %(default)s, the tutorial\'s)')
   for name in FLAG_NAMES:
     default = DEFAULTS[name]
     if name == 'opt_epsilon':
-      default = '%g; %g with adam, the seed\'s' % (default, SEED_ADAM_EPSILON)
+      default = '%g; %g with adam, the tutorial\'s' % (default, TUTORIAL_ADAM_EPSILON)
     p.add_argument('--' + name, type=float, default=None,
                    help='for --optimizer %s (default: %s)' % (' or '.join(_owners(name)), default))
 
@@ -86,7 +86,7 @@ class OptimizerSettings(collections.namedtuple('OptimizerSettings',
         raise UsageError('--%s is a flag of --optimizer %s, not of %s: drop it or pass '
                          '--optimizer %s' % (name, ' or '.join(owners), optimizer, owners[0]))
       if value is None and name in own:
-        value = SEED_ADAM_EPSILON if (name, optimizer) == ('opt_epsilon', 'adam') \
+        value = TUTORIAL_ADAM_EPSILON if (name, optimizer) == ('opt_epsilon', 'adam') \
             else DEFAULTS[name]
       values[name] = value
     return super(OptimizerSettings, cls).__new__(cls, optimizer,
