@@ -101,4 +101,4 @@ bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
 
 clean:
-	rm -rf $(VENV) log log_eval demo_run cluster_run reproduce
+	rm -rf $(VENV) log log_eval export demo_run cluster_run reproduce
