@@ -17,7 +17,7 @@ setting in the environment wins. On TensorFlow 1.15 nothing else changes. On
 TensorFlow 2.x it also
   - switches oneDNN on for x86 CPUs unless TF_ENABLE_ONEDNN_OPTS is already set
     (TensorFlow reads that variable once, when it loads, which is why this module
-    must come first; `make bench-compare` measured it faster, see the README);
+    must come first; `make bench-compare` measured it faster, see docs/speed.md);
   - turns the v2 behaviour off: graph mode, reference variables, v1 control flow,
     which the queue-based input and the Supervisor expect;
   - gives tf_slim the Keras legacy layers under the names it imports: from

@@ -7,7 +7,7 @@
 
 On one machine the workers share its cores, so no speed-up is expected: the
 table shows what the distributed runtime costs (variables and gradients through
-gRPC, the sync barrier), from which the README extrapolates to N machines.
+gRPC, the sync barrier), from which docs/distributed.md extrapolates to N machines.
 """
 from __future__ import absolute_import, division, print_function
 
