@@ -435,8 +435,10 @@ def test_quiet_unless_verbose(records, tmp_path):
   assert loud.stderr.splitlines()[-1] == lines[-1]
 
 
-def test_tensorflows_own_info_lines_only_with_verbose(tmp_path, caplog):
+def test_tensorflows_own_info_lines_only_with_verbose(tmp_path, caplog, monkeypatch):
   caplog.set_level(logging.INFO, logger='tensorflow')
+  # --verbose also sets the C++ log level, which later subprocesses would inherit.
+  monkeypatch.setenv('TF_CPP_MIN_LOG_LEVEL', os.environ.get('TF_CPP_MIN_LOG_LEVEL', '2'))
   with tf.Graph().as_default():
     weight = tf.Variable(1.0)
     saver = tf.train.Saver()
