@@ -250,6 +250,17 @@ def test_fine_tune_from_builds_no_gradient_below_and_freezes_batch_norm(records)
   assert not any('AuxLogits' in n for n in slots)
 
 
+def test_after_the_head_phase_one_line_says_what_comes_next():
+  def line(**flags):
+    return head_phase.next_step(train_flowers.make_settings(head_epochs=2, **flags))
+  assert line(num_epochs=0).startswith('--num_epochs 0: the run ends with the head. ')
+  assert line(num_epochs=2, fine_tune_from='Mixed_7a') == (
+      'Next: fine-tuning Mixed_7a and the blocks above it on the images for 2 epochs, from '
+      'this checkpoint.')
+  assert line(num_epochs=1) == (
+      'Next: fine-tuning every layer on the images for 1 epoch, from this checkpoint.')
+
+
 def test_the_trunk_blocks_are_the_scopes_each_end_point_adds():
   built = set()
   for end_point, scopes in TRUNK_BLOCKS:

@@ -24,6 +24,7 @@ from tf_compat import tf
 from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, read_record
 from transfer import progress, run_record
 from transfer.training import control, schedule, signals
+from transfer.training import start as training_start
 
 SCRIPT = os.path.join(REPO, 'train_flowers.py')
 # 32 training images in batches of 8: 4 steps an epoch.
@@ -353,6 +354,31 @@ def tf_log():
   yield lines
   tf_logger.removeHandler(handler)
   tf_logger.setLevel(level)
+
+
+def test_the_log_says_what_a_changed_num_epochs_does(tmp_path, tf_log):
+  log_dir = str(tmp_path / 'log')
+  head_only = schedule.schedule_of(train_flowers.make_settings(head_epochs=2, num_epochs=0), 32)
+  schedule.save_schedule(log_dir, head_only)
+  # Fine-tuning after a head-only run: its epochs, not a moved end of the same schedule.
+  schedule.check_schedule(log_dir, dict(head_only, num_epochs=3), resuming=True,
+                          allow_changed=False, head_only=True)
+  assert tf_log == []
+  schedule.check_schedule(log_dir, dict(head_only, num_epochs=3), resuming=True,
+                          allow_changed=False)
+  assert tf_log == ['num_epochs 0 -> 3: the same schedule, only the last step moves.']
+
+
+def test_the_batch_norm_warning_never_advises_the_decay_already_set(tf_log):
+  training_start.warn_slow_batch_norm(0.9, True, 20)
+  training_start.warn_slow_batch_norm(0.9, True, 5)
+  training_start.warn_slow_batch_norm(0.9, True, 30)  # enough steps
+  training_start.warn_slow_batch_norm(0.9997, False, 5)  # restored statistics
+  assert tf_log == [
+      'batch_norm_decay 0.9 averages over ~10 steps but training runs 20 from scratch: '
+      'evaluation will suffer; pass --batch_norm_decay 0.85 or less, or train more epochs',
+      'batch_norm_decay 0.9 averages over ~10 steps but training runs 5 from scratch: '
+      'evaluation will suffer; train more epochs']
 
 
 def records_with_a_bad_photo(records, folder):
