@@ -80,18 +80,20 @@ def test_demo_shows_transfer_offline(tmp_path, capsys, caplog, monkeypatch):
   assert [shlex.split(c)[:2] for c in commands] == [
       [interpreter(), script] for script in ('predict_flowers.py', 'eval_flowers.py',
                                              'export_flowers.py')]
-  # They run verbatim in a new shell, from where the demo ran.
-  runs = [subprocess.run(command, shell=True, cwd=REPO, env=NEW_SHELL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, universal_newlines=True)
+  # They run verbatim in a new shell, from where the demo ran (side by side: they write
+  # to different places).
+  runs = [subprocess.Popen(command, shell=True, cwd=REPO, env=NEW_SHELL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True)
           for command in commands]
-  for command, run in zip(commands, runs):
-    assert run.returncode == 0, (command, run.stderr)
-  predicted, evaluated, exported = runs
-  assert predicted.stdout.count(os.path.join(work, 'photos', 'daisy')) == 6  # one line a photo
+  outputs = [run.communicate() for run in runs]
+  for command, run, (_, err) in zip(commands, runs, outputs):
+    assert run.returncode == 0, (command, err)
+  (predicted, _), (evaluated, evaluation_log), (exported, _) = outputs
+  assert predicted.count(os.path.join(work, 'photos', 'daisy')) == 6  # one line a photo
   # Eval counts each validation image once: its per-class counts add up to the 10.
-  per_class = re.findall(r'Accuracy of \w+: [\d.]+ \((\d+) images\)', evaluated.stderr)
-  assert sum(int(n) for n in per_class) == 10, evaluated.stderr
-  assert evaluated.stdout.strip().splitlines()[-1].startswith('Final Streaming Accuracy: ')
-  check_log(evaluated.stderr.splitlines())
-  assert 'Wrote %s\n' % os.path.join(work, 'export', 'saved_model', '1') in exported.stdout
+  per_class = re.findall(r'Accuracy of \w+: [\d.]+ \((\d+) images\)', evaluation_log)
+  assert sum(int(n) for n in per_class) == 10, evaluation_log
+  assert evaluated.strip().splitlines()[-1].startswith('Final Streaming Accuracy: ')
+  check_log(evaluation_log.splitlines())
+  assert 'Wrote %s\n' % os.path.join(work, 'export', 'saved_model', '1') in exported
   assert os.path.isfile(os.path.join(work, 'export', 'saved_model', '1', 'saved_model.pb'))
