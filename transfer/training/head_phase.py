@@ -29,6 +29,11 @@ bottleneck_dir = ''  # empty: DATASET_DIR/bottlenecks
 bottleneck_batch_size = 32  # images per forward pass of the cache pass
 # Train only this end point's block and those above it ('': every layer).
 fine_tune_from = ''
+# Batch norm while fine-tuning: 'frozen' runs every batch-norm layer in inference mode
+# (moving statistics kept as restored, beta still learns); 'train' is the tutorial's.
+# None: frozen after a head phase or with --fine_tune_from, else train.
+fine_tune_batch_norm = None
+BATCH_NORM_MODES = ('frozen', 'train')
 
 
 def add_flags(p):
@@ -44,6 +49,19 @@ def add_flags(p):
   p.add_argument('--fine_tune_from', default=fine_tune_from,
                  help='train this end point (e.g. Mixed_7a), the blocks above it and the '
                  'heads; the layers below keep their weights and batch-norm statistics')
+  p.add_argument('--fine_tune_batch_norm', choices=BATCH_NORM_MODES,
+                 default=fine_tune_batch_norm,
+                 help='frozen: every batch-norm layer in inference mode, its moving statistics '
+                 'kept as restored; train: the tutorial\'s batch statistics (default: frozen '
+                 'with --head_epochs or --fine_tune_from, else train)')
+
+
+def batch_norm_mode(mode, head_epochs, fine_tune_from):
+  """--fine_tune_batch_norm, its default filled in: frozen when fine-tuning a trained head
+  or a top, where batches of a few images would drag the checkpoint's statistics away."""
+  if mode:
+    return mode
+  return 'frozen' if head_epochs or fine_tune_from else 'train'
 
 
 class HeadSettings(collections.namedtuple(
