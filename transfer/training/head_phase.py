@@ -3,13 +3,14 @@
 """The head-first phase of train_flowers.py (--head_epochs) and its flags.
 
 Cache each image's bottleneck once, train the new Logits layer on the cache,
-write a checkpoint of the whole network into log_dir. Fine-tuning (if
---num_epochs asks for any) then resumes from that checkpoint; a rerun finds it
-and never redoes the phase.
+write a checkpoint of the whole network, with the head's best epoch, into
+log_dir. Fine-tuning (if --num_epochs asks for any) then resumes from that
+checkpoint; a rerun finds it and never redoes the phase.
 """
 from __future__ import absolute_import, division, print_function
 
 import collections
+import math
 import os
 
 from tf_compat import tf
@@ -73,6 +74,14 @@ class HeadSettings(collections.namedtuple(
   __slots__ = ()
 
 
+def _kept(result, epochs):
+  """Which epoch of the head the checkpoint holds, and why."""
+  if math.isnan(result.validation_accuracy):
+    return 'no validation split, so the last epoch (%d) is kept' % epochs
+  return ('kept epoch %d of %d, the best validation accuracy %.4f (loss %.4f)'
+          % (result.epoch, epochs, result.validation_accuracy, result.validation_loss))
+
+
 def run(settings, splits, input_fn, session_config, run_schedule):
   """Caches the bottlenecks, trains the Logits on them and saves the whole network.
 
@@ -87,8 +96,9 @@ def run(settings, splits, input_fn, session_config, run_schedule):
       written.
 
   Returns:
-    The checkpoint written in log_dir, at global step 0, beside the run's
-    record (run.json).
+    The checkpoint written in log_dir, at global step 0: the head's epoch of the
+    best validation accuracy (bottleneck_head.train_head), beside the run's
+    record (run.json), which names that epoch.
   """
   s = settings
   exclude = s.exclude_scopes
@@ -108,12 +118,12 @@ def run(settings, splits, input_fn, session_config, run_schedule):
                                       s.log_dir)
   path = bottleneck_head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
                                          s.imagenet_checkpoint_file, exclude, s.seed)
-  tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
-                  result.validation_accuracy, path)
+  tf.logging.info('Head trained: %s; saved as %s.', _kept(result, s.head.head_epochs), path)
   # In place: the fine-tuning phase saves this schedule again and keeps the head's record.
-  run_schedule.update(head_checkpoint=os.path.basename(path),
+  run_schedule.update(head_checkpoint=os.path.basename(path), head_best_epoch=result.epoch,
                       head_train_accuracy=result.train_accuracy,
-                      head_validation_accuracy=result.validation_accuracy)
+                      head_validation_accuracy=result.validation_accuracy,
+                      head_validation_loss=result.validation_loss)
   schedule.save_schedule(s.log_dir, run_schedule)
   model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
                       s.moving_average_decay)

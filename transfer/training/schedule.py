@@ -56,7 +56,9 @@ def schedule_of(settings, train_images):
 
 
 # What the head phase adds to the schedule; a resumed run keeps it.
-HEAD_RESULTS = ('head_checkpoint', 'head_train_accuracy', 'head_validation_accuracy')
+# The accuracies and loss are those of the head's epoch kept, head_best_epoch.
+HEAD_RESULTS = ('head_checkpoint', 'head_best_epoch', 'head_train_accuracy',
+                'head_validation_accuracy', 'head_validation_loss')
 
 
 def schedule_changes(old, new, keys=SCHEDULE_KEYS):
