@@ -304,8 +304,8 @@ def run_training(settings, master=''):
 
 
 def _run_task(settings):
-  """This process's part: training alone or as a cluster worker, or a ps task's serving."""
-  return cluster.run_task(settings.deployment, lambda master: run_training(settings, master))
+  """This process's part (training alone or as a worker, or a ps task), holding log_dir."""
+  return start.run_task(settings, lambda master: run_training(settings, master))
 
 
 def train(**flags):

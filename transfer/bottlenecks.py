@@ -11,7 +11,7 @@ key.json. The key is everything the vectors depend on: the checkpoint's
 contents (not its path), the scopes left out of the restore, the image size
 and the contents of the shards. Another key gets a folder of its own, so caches
 are never mixed; both files are written atomically, so a failed write leaves
-the cache there before it whole.
+the cache there before it whole, and two passes into one key take turns (`cached`).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from inception_resnet_v2 import NUM_FEATURES
 from tf_compat import slim, tf
-from transfer import checkpoints, files, model, progress, runtime
+from transfer import checkpoints, files, locks, model, progress, runtime
 from transfer.errors import UsageError
 
 # The width of PreLogitsFlatten: the channels of Conv2d_7b_1x1, pooled.
@@ -196,6 +196,10 @@ def _read_split(sess, pipeline, images, vectors, count, label):
 def cached(bottleneck_dir, key, counts, compute):
   """The bottlenecks of every split: read from the cache of `key`, else computed and cached.
 
+  One pass computes a key at a time: a second one waits for it (the lock on
+  the key's folder), then reads what it wrote; a finished cache is read without
+  waiting, as its files are written whole.
+
   Args:
     bottleneck_dir: the folder of the caches.
     key: a cache_key.
@@ -206,10 +210,25 @@ def cached(bottleneck_dir, key, counts, compute):
     {split: (vectors [n, 1536], labels [n])}.
   """
   folder = os.path.join(bottleneck_dir, key_id(key))
+  cache, _ = _load(folder, counts)
+  if cache is None:
+    with locks.hold(folder, 'a bottleneck cache pass', '--bottleneck_dir', wait=True):
+      cache = _computed(bottleneck_dir, folder, key, counts, compute)
+  else:
+    _say_read(folder, counts)
+  return cache
+
+
+def _say_read(folder, counts):
+  tf.logging.info('Read the bottlenecks of %s images from %s.',
+                  ' + '.join(str(n) for n in counts.values()), folder)
+
+
+def _computed(bottleneck_dir, folder, key, counts, compute):
+  """cached's work under the key's lock: the cache another pass just wrote, or a new one."""
   cache, damage = _load(folder, counts)
   if cache is not None:
-    tf.logging.info('Read the bottlenecks of %s images from %s.',
-                    ' + '.join(str(n) for n in counts.values()), folder)
+    _say_read(folder, counts)
     return cache
   if damage:
     tf.logging.warning('Rebuilding the bottleneck cache: %s.', damage)

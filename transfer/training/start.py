@@ -9,9 +9,11 @@ before minutes of graph building.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import contextlib
 
 from tf_compat import tf
-from transfer import checkpoints, flags, model
+from transfer import checkpoints, flags, locks, model
+from transfer.deployment import cluster
 from transfer.errors import UsageError
 from transfer.training import schedule
 
@@ -27,6 +29,19 @@ def add_flags(p):
   p.add_argument('--download_checkpoint', action='store_true',
                  help='fetch the ImageNet checkpoint when it is missing')
   p.add_argument('--checkpoint_url', default=checkpoints.CHECKPOINT_URL, help=argparse.SUPPRESS)
+
+
+def run_task(settings, train_fn):
+  """cluster.run_task(train_fn) under the lock on log_dir: one writer per log dir.
+
+  A lone run and a cluster's chief hold it from before any work until they
+  return (a second training there is refused at once, naming this one); other
+  workers and ps tasks write nothing there and take no lock.
+  """
+  writes = settings.deployment.is_chief
+  with locks.hold(settings.log_dir, 'a training', '--log_dir') if writes else \
+      contextlib.nullcontext():
+    return cluster.run_task(settings.deployment, train_fn)
 
 
 def check_start(settings, num_samples):
