@@ -211,12 +211,12 @@ def test_a_second_cache_pass_into_one_key_waits_then_reads_the_first_ones_cache(
   vectors = np.ones((3, bottlenecks.VECTOR_SIZE), np.float32), np.arange(3, dtype=np.int64)
   computing, results = threading.Event(), {}
 
-  def slow(split):
+  def slow():
     computing.set()
     time.sleep(1.5)  # the second pass starts meanwhile
-    return vectors
+    return {'train': vectors}
 
-  def never(split):
+  def never():
     raise AssertionError('the second pass computed the cache again')
 
   def first():
