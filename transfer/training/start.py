@@ -13,6 +13,7 @@ import argparse
 from tf_compat import tf
 from transfer import checkpoints, flags, model
 from transfer.errors import UsageError
+from transfer.training import class_weighting
 from transfer.training import schedule
 
 
@@ -29,17 +30,17 @@ def add_flags(p):
   p.add_argument('--checkpoint_url', default=checkpoints.CHECKPOINT_URL, help=argparse.SUPPRESS)
 
 
-def check_start(settings, num_samples):
+def check_start(settings, dataset):
   """Refuses what cannot train, and finds the checkpoint to resume.
 
   Args:
     settings: the run's TrainSettings.
-    num_samples: the training images.
+    dataset: the training split (get_split).
 
   Returns:
     (checkpoint to resume from or None, this run's schedule).
   """
-  s, config = settings, settings.deployment
+  s, config, num_samples = settings, settings.deployment, dataset.num_samples
   if s.batch_size > num_samples:
     raise UsageError('--batch_size %d is larger than the %d training images: pass '
                      '--batch_size %d or less' % (s.batch_size, num_samples, num_samples))
@@ -50,7 +51,9 @@ def check_start(settings, num_samples):
   if config.is_chief and not resume_from and not s.from_scratch:
     checkpoints.require_checkpoint(s.imagenet_checkpoint_file, s.download_checkpoint,
                                    s.checkpoint_url)
-  run_schedule = schedule.schedule_of(s, num_samples)
+  weights = class_weighting.resolve(s.loss.class_weights, dataset)
+  class_weighting.log(s.loss.class_weights, weights, dataset)
+  run_schedule = schedule.schedule_of(s, num_samples, class_weighting.as_map(weights, dataset))
   if config.is_chief:
     head_only = bool(resume_from) and checkpoints.is_head_checkpoint(resume_from)
     schedule.check_schedule(s.log_dir, run_schedule, bool(resume_from),
