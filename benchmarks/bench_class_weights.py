@@ -3,7 +3,7 @@
 """--class_weights on uneven classes: the head alone, none against balanced, in one run.
 
 Draws the demo's flowers with one class at a fifth of the others for training
-and an even validation set of other drawings, pretrains the demo's stand-in
+and a validation set of about 20 other drawings of each, pretrains the demo's stand-in
 source model (or takes --source_checkpoint, e.g. demo_run/source_log's after
 `make demo`), caches the bottlenecks once and trains the head twice. Prints
 the rare class's recall, the accuracy and the balanced accuracy of each.
@@ -27,7 +27,7 @@ from transfer.datasets import convert, demo_photos  # noqa: E402
 
 RARE = 'roses'
 PER_CLASS = 40  # training photos of every other class; the rare one has a fifth
-VALIDATION_PER_CLASS = 20
+VALIDATION_PER_CLASS = 20  # about: the converter draws the split at random
 
 
 def draw(folder, per_class, seed, rare_count=None):
@@ -83,10 +83,12 @@ def main(argv=None):
   train_records, validation_records = make_sets(args.work_dir)
   results = {weights: head_only(args, train_records, validation_records, checkpoint, weights)
              for weights in ('none', 'balanced')}
+  validation = results['none']['per_class']
   print('\n%s, TensorFlow %s; head only, %d epochs at %d px: %d training photos of each flower '
-        'but %s (%d), %d validation photos of each' % (
+        'but %s (%d); %d validation photos (%s: %d)' % (
             machine.cpu_model(), tf.__version__, args.head_epochs, args.image_size, PER_CLASS,
-            RARE, PER_CLASS // 5, VALIDATION_PER_CLASS))
+            RARE, PER_CLASS // 5, sum(c['count'] for c in validation.values()), RARE,
+            validation[RARE]['count']))
   print('%-16s %10s %10s %14s' % ('--class_weights', RARE + ' recall', 'accuracy',
                                   'balanced acc.'))
   for weights, result in results.items():
