@@ -15,7 +15,7 @@ import os
 
 from tf_compat import tf
 from transfer import bottlenecks, flags, model_settings
-from transfer.training import bottleneck_head, schedule
+from transfer.training import bottleneck_head, class_weighting, schedule
 
 
 # ================ DEFAULTS (each one is also a flag of train_flowers.py) ================
@@ -88,8 +88,9 @@ def run(settings, splits, input_fn, session_config, run_schedule):
 
   cache = bottlenecks.cached(s.head.bottleneck_dir or os.path.join(s.dataset_dir, 'bottlenecks'),
                              key, counts, compute)
+  weights = class_weighting.resolve(s.loss.class_weights, splits['train'])
   result = bottleneck_head.train_head(cache, num_classes, s.head, s.optimizer, s.loss, s.seed,
-                                      s.log_dir)
+                                      s.log_dir, weights)
   path = bottleneck_head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
                                          s.imagenet_checkpoint_file, exclude, s.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
