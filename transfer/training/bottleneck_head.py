@@ -23,7 +23,7 @@ import numpy as np
 from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE,
                                  inception_resnet_v2_arg_scope, logits_layer)
 from tf_compat import slim, tf
-from transfer import bottlenecks, checkpoints, model
+from transfer import bottlenecks, checkpoints, metrics, model
 from transfer.training import losses, optimizers
 
 # Accuracy is measured in chunks of this many vectors.
@@ -36,46 +36,52 @@ SUMMARY_RUN = 'head'
 # weights [VECTOR_SIZE, classes], biases [classes] of the epoch kept (1-based), its
 # accuracies, validation loss (plain cross-entropy) and mean training loss.
 HeadResult = collections.namedtuple('HeadResult', [
-    'weights', 'biases', 'epoch', 'train_accuracy', 'validation_accuracy', 'validation_loss',
-    'loss'])
+    'weights', 'biases', 'epoch', 'train_accuracy', 'validation_accuracy',
+    'validation_balanced_accuracy', 'validation_loss', 'loss'])
 _HeadGraph = collections.namedtuple('_HeadGraph', [
-    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'correct',
+    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'predicted',
     'cross_entropy', 'weights', 'biases'])
 
 
-def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings):
+def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings,
+                class_weights=None):
   vectors = tf.placeholder(tf.float32, [None, bottlenecks.VECTOR_SIZE], name='bottlenecks')
   labels = tf.placeholder(tf.int64, [None], name='labels')
   is_training = tf.placeholder_with_default(False, [], name='is_training')
   with slim.arg_scope(inception_resnet_v2_arg_scope(weight_decay=loss_settings.weight_decay)):
     with tf.variable_scope(SCOPE), tf.variable_scope(LOGITS_SCOPE):
       _, logits = logits_layer(vectors, num_classes, is_training)
-  losses.classification_loss(logits, {}, labels, num_classes, loss_settings.label_smoothing)
+  losses.classification_loss(logits, {}, labels, num_classes, loss_settings.label_smoothing,
+                             class_weights=class_weights)
   loss = tf.losses.get_total_loss()  # with the layer's weight decay
   optimizer = optimizers.configure_optimizer(optimizer_settings, learning_rate)
   grads = optimizer.compute_gradients(loss)
   clip = losses.gradient_clipper(loss_settings.clip_gradient_norm)
   train_op = optimizer.apply_gradients(clip(grads) if clip else grads)
-  correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int32))
-  # Plain (no smoothing, no weight decay), so that runs with other flags compare.
+  predicted = tf.argmax(logits, 1)
+  # Plain (no smoothing, class weights or weight decay), so that runs with other flags compare.
   cross_entropy = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
       labels=labels, logits=logits))
   weights, biases = slim.get_model_variables(LOGITS_LAYER_SCOPE)
-  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, correct,
+  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, predicted,
                     cross_entropy, weights, biases)
 
 
-def _evaluate(sess, head, vectors, labels):
-  """(accuracy, mean plain cross-entropy) of the head in inference mode; NaNs for no vector."""
+def _evaluate(sess, head, vectors, labels, num_classes):
+  """(accuracy, balanced accuracy, mean plain cross-entropy) of the head in inference
+  mode; NaNs for no vector."""
   if not len(labels):
-    return float('nan'), float('nan')
-  correct = cross_entropy = 0
+    return float('nan'), float('nan'), float('nan')
+  confusion = np.zeros((num_classes, num_classes), np.int64)
+  cross_entropy = 0.0
   for start in range(0, len(labels), _EVAL_CHUNK):
     chunk = {head.vectors: vectors[start:start + _EVAL_CHUNK],
              head.labels: labels[start:start + _EVAL_CHUNK]}
-    values = sess.run([head.correct, head.cross_entropy], chunk)
-    correct, cross_entropy = correct + values[0], cross_entropy + values[1]
-  return correct / float(len(labels)), float(cross_entropy) / len(labels)
+    predicted, summed = sess.run([head.predicted, head.cross_entropy], chunk)
+    np.add.at(confusion, (labels[start:start + _EVAL_CHUNK], predicted), 1)
+    cross_entropy += summed
+  return (np.trace(confusion) / float(len(labels)), metrics.balanced_accuracy(confusion),
+          cross_entropy / len(labels))
 
 
 def _train_epoch(sess, head, vectors, labels, permutation, batch_size):
@@ -99,7 +105,8 @@ def _write_summaries(writer, epoch, values):
                                        for tag, value in sorted(values.items())]), epoch)
 
 
-def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, seed, log_dir):
+def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, seed, log_dir,
+               class_weights=None):
   """Trains the Logits layer on cached vectors; keeps its best epoch; logs and summarises.
 
   The epoch kept is the one of the best validation accuracy (ties: the lower
@@ -113,6 +120,7 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
     optimizer_settings, loss_settings: the run's OptimizerSettings and LossSettings.
     seed: the initial weights, the order of the vectors and the dropout; None: random.
     log_dir: its sub-run SUMMARY_RUN gets the TensorBoard summaries (head/...).
+    class_weights: a weight a class for the loss (class_weights.resolve), or None.
 
   Returns:
     A HeadResult of the epoch kept.
@@ -125,7 +133,7 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
   with tf.Graph().as_default():
     tf.set_random_seed(seed)
     head = _build_head(num_classes, settings.head_learning_rate, optimizer_settings,
-                       loss_settings)
+                       loss_settings, class_weights)
     writer = tf.summary.FileWriter(os.path.join(log_dir, SUMMARY_RUN))
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
@@ -133,12 +141,15 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
         values = {'loss': _train_epoch(sess, head, train_vectors, train_labels,
                                        order.permutation(len(train_labels)),
                                        settings.head_batch_size),
-                  'train_accuracy': _evaluate(sess, head, train_vectors, train_labels)[0]}
-        values['validation_accuracy'], values['validation_loss'] = _evaluate(sess, head,
-                                                                             *validation)
+                  'train_accuracy': _evaluate(sess, head, train_vectors, train_labels,
+                                              num_classes)[0]}
+        (values['validation_accuracy'], values['validation_balanced_accuracy'],
+         values['validation_loss']) = _evaluate(sess, head, validation[0], validation[1],
+                                                num_classes)
         tf.logging.info('head epoch %d/%d: loss %.4f, train accuracy %.4f, validation '
-                        'accuracy %.4f, validation loss %.4f', epoch, epochs, values['loss'],
-                        values['train_accuracy'], values['validation_accuracy'],
+                        'accuracy %.4f (balanced %.4f), validation loss %.4f', epoch, epochs,
+                        values['loss'], values['train_accuracy'],
+                        values['validation_accuracy'], values['validation_balanced_accuracy'],
                         values['validation_loss'])
         _write_summaries(writer, epoch, values)
         if not len(validation[1]) or _better(values, best):
