@@ -79,7 +79,7 @@ def _evaluate(sess, head, vectors, labels, num_classes):
              head.labels: labels[start:start + _EVAL_CHUNK]}
     predicted, summed = sess.run([head.predicted, head.cross_entropy], chunk)
     np.add.at(confusion, (labels[start:start + _EVAL_CHUNK], predicted), 1)
-    cross_entropy += summed
+    cross_entropy += float(summed)  # a Python float: numpy 2 keeps float32, not JSON's
   return (np.trace(confusion) / float(len(labels)), metrics.balanced_accuracy(confusion),
           cross_entropy / len(labels))
 
