@@ -474,6 +474,26 @@ def test_the_head_keeps_its_epoch_of_best_validation_accuracy(tmp_path, caplog):
   assert train(2, {'train': cache['train']}).epoch == 2
 
 
+def test_weighted_classes_keep_the_epoch_of_best_balanced_accuracy(tmp_path, caplog):
+  # Plain accuracy favours the first epoch, balanced accuracy the second.
+  first = dict(validation_accuracy=0.9, validation_balanced_accuracy=0.5, validation_loss=1.0)
+  second = dict(validation_accuracy=0.8, validation_balanced_accuracy=0.7, validation_loss=1.0)
+  assert not bottleneck_head._better(second, first, 'validation_accuracy')
+  assert bottleneck_head._better(second, first, 'validation_balanced_accuracy')
+  # Uneven validation labels; weighted training keeps the epoch its balanced figures say.
+  vectors = np.random.RandomState(1).rand(20, bottlenecks.VECTOR_SIZE).astype(np.float32)
+  labels = (np.arange(20) % 4 == 0).astype(np.int64)
+  s = train_flowers.make_settings(head_epochs=4, head_batch_size=5)
+  caplog.set_level('INFO')
+  result = bottleneck_head.train_head({'train': (vectors, labels),
+                                       'validation': (vectors, 1 - labels)}, 2, s.head,
+                                      s.optimizer, s.loss, 1, str(tmp_path), (1.0, 3.0))
+  scores = [(float(b), -float(l)) for b, l in re.findall(
+      r'\(balanced ([0-9.]+)\), validation loss ([0-9.]+)', caplog.text)]
+  assert len(scores) == 4
+  assert result.epoch == max(range(4), key=lambda i: (scores[i], -i)) + 1
+
+
 @pytest.mark.parametrize('extra, words', [
     (('--fine_tune_from', 'Mixed_9z'), ('Mixed_9z', 'Mixed_7a', 'Conv2d_7b_1x1')),
     (('--fine_tune_from', 'Mixed_7a', '--trainable_scopes', 'InceptionResnetV2/Logits'),

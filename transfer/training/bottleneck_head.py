@@ -94,10 +94,10 @@ def _train_epoch(sess, head, vectors, labels, permutation, batch_size):
   return float(np.mean(losses))
 
 
-def _better(values, best):
-  """Whether an epoch beats the best so far: higher validation accuracy, then lower loss."""
-  return best is None or ((values['validation_accuracy'], -values['validation_loss']) >
-                          (best['validation_accuracy'], -best['validation_loss']))
+def _better(values, best, measure):
+  """Whether an epoch beats the best so far: a higher `measure`, then a lower loss."""
+  return best is None or ((values[measure], -values['validation_loss']) >
+                          (best[measure], -best['validation_loss']))
 
 
 def _write_summaries(writer, epoch, values):
@@ -109,8 +109,9 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
                class_weights=None):
   """Trains the Logits layer on cached vectors; keeps its best epoch; logs and summarises.
 
-  The epoch kept is the one of the best validation accuracy (ties: the lower
-  validation loss, then the earlier epoch); without validation vectors, the last.
+  The epoch kept is the one of the best validation accuracy, balanced when
+  the classes are weighted (ties: the lower validation loss, then the earlier
+  epoch); without validation vectors, the last.
 
   Args:
     cache: {'train': (vectors, labels), 'validation': ...}, as bottlenecks.cached.
@@ -130,6 +131,7 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
   epochs = settings.head_epochs
   order = np.random.RandomState(seed)
   best = None
+  measure = 'validation_accuracy' if class_weights is None else 'validation_balanced_accuracy'
   with tf.Graph().as_default():
     tf.set_random_seed(seed)
     head = _build_head(num_classes, settings.head_learning_rate, optimizer_settings,
@@ -152,7 +154,7 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
                         values['validation_accuracy'], values['validation_balanced_accuracy'],
                         values['validation_loss'])
         _write_summaries(writer, epoch, values)
-        if not len(validation[1]) or _better(values, best):
+        if not len(validation[1]) or _better(values, best, measure):
           best = dict(values, epoch=epoch, weights_and_biases=sess.run(
               [head.weights, head.biases]))
     writer.close()

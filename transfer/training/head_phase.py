@@ -79,8 +79,9 @@ def _kept(result, epochs):
   """Which epoch of the head the checkpoint holds, and why."""
   if math.isnan(result.validation_accuracy):
     return 'no validation split, so the last epoch (%d) is kept' % epochs
-  return ('kept epoch %d of %d, the best validation accuracy %.4f (loss %.4f)'
-          % (result.epoch, epochs, result.validation_accuracy, result.validation_loss))
+  return ('kept epoch %d of %d, the best validation accuracy %.4f (balanced %.4f, loss %.4f)'
+          % (result.epoch, epochs, result.validation_accuracy,
+             result.validation_balanced_accuracy, result.validation_loss))
 
 
 def run(settings, splits, input_fn, session_config, run_schedule):
