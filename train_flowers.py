@@ -26,8 +26,8 @@ from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import add_deployment_flags
 from transfer.errors import BAD_LABEL_TAG
-from transfer.training import (control, head_phase, learning_rate, loop, losses, optimizers,
-                               schedule, start)
+from transfer.training import (class_weighting, control, head_phase, learning_rate, loop, losses,
+                               optimizers, schedule, start)
 from transfer.training.settings import TrainSettings
 
 # ================ DATASET INFORMATION ================
@@ -179,16 +179,16 @@ def build_training_graph(settings, dataset):
     images, _, labels = load_batch(dataset, s.batch_size * config.num_clones, s.image_size,
                                    s.image_size, deterministic=s.deterministic_input)
   epoch_steps = steps_per_epoch(dataset.num_samples, s.images_per_update)
-  trained_scopes = model.fine_tune_scopes(s.fine_tune_from) if s.fine_tune_from else None
+  weights = class_weighting.resolve(s.loss.class_weights, dataset)
 
   def tower(images, labels):
     logits, end_points = model.build_model(images, dataset.num_classes, True,
-                                           trained_scopes=trained_scopes,
+                                           batch_norm_scopes=s.batch_norm_scopes,
                                            batch_norm_decay=s.batch_norm_decay,
                                            weight_decay=s.loss.weight_decay)
     # Cross-entropy of the heads (AuxLogits if weighted); the arg_scope adds weight decay.
     losses.classification_loss(logits, end_points, labels, dataset.num_classes,
-                               s.loss.label_smoothing, s.loss.aux_loss_weight)
+                               s.loss.label_smoothing, s.loss.aux_loss_weight, weights)
     return end_points
 
   towers = clones.create_clones(config, tower, images, labels)
@@ -206,15 +206,14 @@ def build_training_graph(settings, dataset):
   # create_train_op also runs the batch-norm moving-average updates, and the
   # weights' moving averages unless the sync chief keeps them.
   train_op, total_loss = clones.create_train_op(
-      towers, optimizer, start.variables_to_train(trained_scopes, s.trainable_scopes),
+      towers, optimizer, start.variables_to_train(s.trained_scopes, s.trainable_scopes),
       losses.gradient_clipper(s.loss.clip_gradient_norm),
       None if config.sync_replicas else moving_averages)
 
   # The streaming accuracy, named apart from the summary tag (else accuracy_1).
   probabilities = clones.merged_end_points(towers)['Predictions']
   predictions = tf.argmax(probabilities, 1)
-  accuracy, accuracy_update = tf.metrics.accuracy(labels, predictions,
-                                                  name='streaming_accuracy')
+  accuracy, accuracy_update = tf.metrics.accuracy(labels, predictions, name='streaming_accuracy')
   metrics_op = tf.group(accuracy_update, probabilities)
 
   # Merged with the preprocessing image and input-queue summaries.
@@ -262,7 +261,7 @@ def run_training(settings, master=''):
   session_config = runtime.session_config(s.runtime)  # first: a missing GPU fails at once
   tf.logging.info('Running on %s.', runtime.describe(s.runtime))
   dataset = get_split('train', s.dataset_dir, s.file_pattern, s.labels_file)
-  resume_from, run_schedule = start.check_start(s, dataset.num_samples)
+  resume_from, run_schedule = start.check_start(s, dataset)
   head_now = bool(s.head.head_epochs and not resume_from)  # else its checkpoint is there
   if head_now:
     resume_from = _head_first(s, dataset, session_config, run_schedule)
@@ -304,8 +303,8 @@ def run_training(settings, master=''):
 
 
 def _run_task(settings):
-  """This process's part: training alone or as a cluster worker, or a ps task's serving."""
-  return cluster.run_task(settings.deployment, lambda master: run_training(settings, master))
+  """This process's part (training alone or as a worker, or a ps task), holding log_dir."""
+  return start.run_task(settings, lambda master: run_training(settings, master))
 
 
 def train(**flags):

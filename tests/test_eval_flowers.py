@@ -10,7 +10,7 @@ import eval_flowers
 import tiny_data
 from tf_compat import tf
 from tiny_data import IMAGE_SIZE, SPEC, command_line
-from transfer import checkpoints, pictures
+from transfer import checkpoints, locks, pictures
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('eval_flowers')
@@ -37,10 +37,19 @@ def evaluated(records, trained, tmp_path_factory):
   def save_predictions(path, images, true_names, predicted_names):
     shown.update(images=images, true_names=true_names)
     return real(path, images, true_names, predicted_names)
-  with pytest.MonkeyPatch.context() as patch:
+  # As while a training writes the log dir: eval only reads it, and takes no lock.
+  # (wait: pytest-xdist without --dist loadgroup makes this fixture in each worker.)
+  with pytest.MonkeyPatch.context() as patch, \
+      locks.hold(trained['log_dir'], 'a training', '--log_dir', wait=True):
     patch.setattr(pictures, 'save_predictions', save_predictions)
     result = eval_flowers.evaluate(**eval_flags(records, trained['log_dir'], log_eval))
-  return dict(result=result, log_eval=log_eval, shown=shown)
+    holder = locks.read_holder(locks.beside(trained['log_dir']))
+  return dict(result=result, log_eval=log_eval, holder=holder, shown=shown)
+
+
+def test_eval_runs_while_a_training_holds_the_log_dir(evaluated):
+  assert (evaluated['holder']['task'], evaluated['holder']['pid']) == ('a training', os.getpid())
+  assert evaluated['result']['confusion'].sum() == 8  # each image once over the two passes
 
 
 def test_eval_accuracy_is_close_to_training_accuracy(trained, evaluated):
