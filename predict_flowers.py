@@ -20,13 +20,13 @@ import os
 import sys
 
 from tf_compat import tf
-from transfer import (averages, checkpoints, cli, flags, images, model, model_settings,
+from transfer import (averages, best_checkpoint, cli, flags, images, model, model_settings,
                       predictor)
 
 # ================ PREDICTION INFORMATION ================
-# The training log folder, whose latest checkpoint is used.
+# The training log folder, whose best (else latest) checkpoint is used.
 log_dir = './log'
-# Empty: the latest checkpoint in log_dir.
+# Empty: --checkpoint best or latest in log_dir.
 checkpoint_file = ''
 # For a log dir that records no settings (see transfer/model_settings.py):
 # where labels.txt is looked for, and the size the model was trained at.
@@ -54,10 +54,10 @@ def classify(settings, out=None, err=None):
   out, err = out or sys.stdout, err or sys.stderr
   s = settings
   # The checkpoint, and the names of its classes.
-  checkpoint = checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir)
+  checkpoint, line = best_checkpoint.choose(s.checkpoint_file, s.log_dir, s.checkpoint)
   choice, (labels_path, names) = model_settings.take(
       checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
-      (image_size, dataset_dir), out=err)
+      (image_size, dataset_dir), out=err, told=[line])
   k = min(s.top_k, len(names))
   paths, missing = images.find_images(s.inputs)
   results, skipped = [], []

@@ -76,10 +76,11 @@ def steps_already_done(config, total_steps, resume_from):
 
 def warn_slow_batch_norm(batch_norm_decay, from_scratch, total_steps):
   """Moving averages that cannot settle make is_training=False eval useless."""
-  horizon = 1.0 / (1.0 - batch_norm_decay)
+  # A decay of 1 never moves the statistics: an endless horizon.
+  horizon = 1.0 / (1.0 - batch_norm_decay) if batch_norm_decay < 1 else float('inf')
   if from_scratch and total_steps < 3 * horizon:
     tf.logging.warning(
-        'batch_norm_decay %g averages over ~%d steps but training runs %d from '
+        'batch_norm_decay %g averages over ~%.0f steps but training runs %d from '
         'scratch: evaluation will suffer; consider --batch_norm_decay 0.9',
         batch_norm_decay, horizon, total_steps)
 
