@@ -147,16 +147,14 @@ def choose(checkpoint_file, log_dir, which=None):
     which: --checkpoint: 'best', 'latest', or None for best when there is one.
 
   Returns:
-    (checkpoint path, one line naming it).
+    (checkpoint path, one line naming it; None for --checkpoint_file, the user's own).
 
   Raises:
     UsageError: for --checkpoint best where LOG_DIR has no best checkpoint, or
       no checkpoint at all.
   """
   if checkpoint_file:
-    path = checkpoints.find_checkpoint(checkpoint_file, log_dir)
-    ignored = ' (--checkpoint %s is ignored)' % which if which else ''
-    return path, 'Using the checkpoint %s (--checkpoint_file)%s.' % (path, ignored)
+    return checkpoints.find_checkpoint(checkpoint_file, log_dir), None
   best = find(log_dir)
   if which == 'best' and not best:
     raise UsageError('--checkpoint best: %s holds no best checkpoint (%s): train with '

@@ -179,7 +179,7 @@ def take(checkpoint, image_size, dataset_dir, labels_file, no_moving_average, de
                           defaults, use_dataset)
   labels = checkpoints.class_names(checkpoint, choice.dataset_dir, choice.labels_file)
   out = out or sys.stderr  # stdout may be a command's data
-  for line in list(told) + notes:
+  for line in [line for line in told if line] + notes:
     out.write(line + '\n')
   out.flush()
   return choice, labels

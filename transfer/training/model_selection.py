@@ -152,6 +152,7 @@ class ModelSelection(object):
     return self._due(epoch) and self._validate(sess, sv, step, epoch)
 
   def _validate(self, sess, sv, step, epoch):
+    step, epoch = int(step), int(epoch)  # a cluster reads the step back as numpy's
     result = validation.run_pass(sess, self.graph, self._should_stop)
     if result is None:
       return False  # a stop signal: the loop saves and stops

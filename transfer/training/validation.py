@@ -128,10 +128,10 @@ def _averaged_getter():
   shadows = {v.op.name: v for v in tf.global_variables()
              if v.op.name.endswith(averages.SUFFIX)}
 
-  def getter(next_getter, name, *args, **kwargs):
-    var = next_getter(name, *args, **kwargs)
+  def averaged(getter, name, *args, **kwargs):  # TensorFlow passes `getter` by name
+    var = getter(name, *args, **kwargs)
     return shadows.get(averages.shadow_name(var.op.name), var)
-  return getter
+  return averaged
 
 
 def best_variables(moving_averages):
@@ -202,4 +202,4 @@ def run_pass(sess, graph, should_stop=None):
   if not images:
     raise UsageError('the validation split yielded no image (%d counted): convert the '
                      'photos again' % graph.num_samples)
-  return Result(correct / float(images), loss / images, images, time.time() - start)
+  return Result(float(correct) / images, float(loss) / images, int(images), time.time() - start)
