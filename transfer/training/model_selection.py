@@ -130,7 +130,7 @@ class ModelSelection(object):
   def _due(self, epoch):
     """Whether a run that has trained `epoch` epochs validates now."""
     last = self.selection.last_epoch
-    if last is not None and epoch <= last or epoch < 1:
+    if (last is not None and epoch <= last) or epoch < 1:
       return False
     every = self.settings.validation_every_n_epochs
     # Any epoch past a multiple of N: a cluster's shared step may jump over one.
