@@ -23,7 +23,7 @@ import time
 import eval_flowers
 import train_flowers
 from tf_compat import tf
-from transfer import checkpoints, cli, flags
+from transfer import checkpoints, cli, flags, locks
 from transfer.datasets import convert, demo_photos
 from transfer.errors import UsageError
 
@@ -133,9 +133,13 @@ def evaluate(args, records, log_dir, log_eval):
 
 
 def remove_old_log(folder):
-  """Deletes a log folder of an earlier demo; it must not be resumed silently."""
+  """Deletes a log folder of an earlier demo; it must not be resumed silently.
+
+  Never one a run still writes: its lock is held meanwhile (transfer.locks).
+  """
   try:
-    shutil.rmtree(folder)
+    with locks.hold(folder, 'the demo', '--work_dir'):
+      shutil.rmtree(folder)
   except FileNotFoundError:
     pass
   except OSError as e:

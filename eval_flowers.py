@@ -21,8 +21,8 @@ import numpy as np
 import train_flowers
 from tf_compat import slim, tf
 from train_flowers import get_split, load_batch, steps_per_epoch
-from transfer import (averages, best_checkpoint, checkpoints, cli, flags, model, model_settings,
-                      pictures, runtime)
+from transfer import (averages, best_checkpoint, checkpoints, cli, flags, metrics, model,
+                      model_settings, pictures, runtime)
 from transfer.training import control
 
 # ================ EVALUATION INFORMATION ================
@@ -101,6 +101,7 @@ def build_eval_graph(settings):
   tf.summary.scalar('Validation_Accuracy', accuracy)
   tf.summary.scalar('Validation_Top_%d_Accuracy' % k, top_k)
   return dict(dataset=dataset, raw_images=raw_images, labels=labels, predictions=predictions,
+              global_step=global_step,
               accuracy=accuracy, top_k=top_k, k=k, metrics_op=metrics_op,
               global_step_op=global_step_op, summary_op=tf.summary.merge_all(),
               checkpoint=checkpoint, variables_to_restore=variables_to_restore)
@@ -131,15 +132,43 @@ def eval_loop(sess, sv, g, settings):
   return confusion, last
 
 
-def report(sess, g, confusion, last, settings):
+def report_classes(confusion, names):
+  """Logs each class's recall, precision and F1, balanced accuracy and macro F1.
+
+  Returns:
+    {'balanced_accuracy', 'macro_f1', 'per_class': {name: {'recall',
+    'precision', 'f1', 'count'}}, 'summary': their tf.Summary}.
+  """
+  figures = metrics.class_figures(confusion)
+  summary = tf.Summary()
+  for name, f in zip(names, figures):
+    tf.logging.info('Accuracy of %s: %s', name, 'no images' if not f.count else
+                    '%.4f (%d images); precision %.4f, F1 %.4f' % (f.recall, f.count,
+                                                                     f.precision, f.f1))
+    for figure in ('recall', 'precision', 'f1'):
+      summary.value.add(tag='Validation_Per_Class/%s/%s' % (name, figure),
+                        simple_value=getattr(f, figure))
+  unseen = metrics.never_predicted(confusion)
+  if unseen:
+    tf.logging.info('No image was predicted as %s: precision 0.',
+                    ', '.join(names[i] for i in unseen))
+  result = {'balanced_accuracy': metrics.balanced_accuracy(confusion),
+            'macro_f1': metrics.macro_f1(confusion),
+            'per_class': {name: dict(f._asdict()) for name, f in zip(names, figures)}}
+  tf.logging.info('Balanced accuracy: %.4f', result['balanced_accuracy'])
+  tf.logging.info('Macro F1: %.4f', result['macro_f1'])
+  summary.value.add(tag='Validation_Balanced_Accuracy', simple_value=result['balanced_accuracy'])
+  summary.value.add(tag='Validation_Macro_F1', simple_value=result['macro_f1'])
+  return dict(result, summary=summary)
+
+
+def report(sess, sv, g, confusion, last, settings):
   """Logs the final figures, writes the pictures and returns the results."""
   names = [g['dataset'].labels_to_name[i] for i in range(g['dataset'].num_classes)]
   accuracy, top_k = sess.run([g['accuracy'], g['top_k']])
   tf.logging.info('Top-%d Accuracy: %.4f', g['k'], top_k)
-  for i, name in enumerate(names):
-    seen = confusion[i].sum()
-    tf.logging.info('Accuracy of %s: %s', name,
-                    '%.4f (%d images)' % (confusion[i, i] / seen, seen) if seen else 'no images')
+  figures = report_classes(confusion, names)
+  sv.summary_computed(sess, figures.pop('summary'), global_step=sess.run(g['global_step']))
   shown, log_eval = settings.num_images_shown, settings.log_eval
   grid = pictures.save_predictions(
       os.path.join(log_eval, 'predictions.png'), last[0][:shown],
@@ -152,8 +181,8 @@ def report(sess, g, confusion, last, settings):
   # Last, so that scripts can read it off the final line.
   print('Final Streaming Accuracy: %.4f' % accuracy)
   sys.stdout.flush()
-  return {'accuracy': float(accuracy), 'top_k_accuracy': float(top_k),
-          'confusion': confusion, 'pictures': [grid, matrix]}
+  return dict(figures, accuracy=float(accuracy), top_k_accuracy=float(top_k),
+              confusion=confusion, pictures=[grid, matrix])
 
 
 def take_settings(settings):
@@ -179,7 +208,8 @@ def run_evaluation(settings):
       dataset dir and labels are taken from the trained log dir.
 
   Returns:
-    {'accuracy', 'top_k_accuracy', 'confusion', 'pictures'}.
+    {'accuracy', 'top_k_accuracy', 'balanced_accuracy', 'macro_f1', 'per_class',
+    'confusion', 'pictures'}, as `evaluate`.
   """
   tf.logging.set_verbosity(tf.logging.INFO)
   config = runtime.session_config(settings.runtime)  # first: a missing GPU fails at once
@@ -196,7 +226,7 @@ def run_evaluation(settings):
                             **runtime.ALONE)
     with sv.managed_session(config=config) as sess:
       confusion, last = eval_loop(sess, sv, g, settings)
-      result = report(sess, g, confusion, last, settings)
+      result = report(sess, sv, g, confusion, last, settings)
       tf.logging.info('Model evaluation has completed! Visit TensorBoard for more '
                       'information regarding your evaluation.')
   return result
@@ -206,8 +236,10 @@ def evaluate(**flags):
   """Evaluates as `python eval_flowers.py` would, with the flags as keywords.
 
   Returns:
-    {'accuracy', 'top_k_accuracy', 'confusion' (a [classes, classes] array,
-    true by predicted), 'pictures' (the two PNG paths)}.
+    {'accuracy', 'top_k_accuracy', 'balanced_accuracy' (the mean recall over
+    the classes with images), 'macro_f1' (their mean F1), 'per_class' ({name:
+    {'recall', 'precision', 'f1', 'count'}}), 'confusion' (a [classes, classes]
+    array, true by predicted), 'pictures' (the two PNG paths)}.
 
   Raises:
     TypeError: for a keyword that is no flag.

@@ -40,14 +40,14 @@ model_version = 1
 def write(settings):
   """Exports the checkpoint the settings name; returns {file name: path written}."""
   s = settings
-  exporting.check_output_dir(s.output_dir, s.overwrite)
-  # The checkpoint, and the names of its classes.
-  checkpoint, line = best_checkpoint.choose(s.checkpoint_file, s.log_dir, s.checkpoint)
-  choice, (_, names) = model_settings.take(
-      checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
-      (image_size, dataset_dir), told=[line])
-  return exporting.write_export(s.output_dir, checkpoint, names, choice.image_size,
-                                s.model_version, s.tflite, choice.moving_averages)
+  with exporting.output_dir_claimed(s.output_dir, s.overwrite):  # the log dir is only read
+    # The checkpoint, and the names of its classes.
+    checkpoint, line = best_checkpoint.choose(s.checkpoint_file, s.log_dir, s.checkpoint)
+    choice, (_, names) = model_settings.take(
+        checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
+        (image_size, dataset_dir), told=[line])
+    return exporting.write_export(s.output_dir, checkpoint, names, choice.image_size,
+                                  s.model_version, s.tflite, choice.moving_averages)
 
 
 def export(**flags):

@@ -24,7 +24,7 @@ from transfer import averages, cli, flags, model, model_settings, runtime
 from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import add_deployment_flags
-from transfer.training import (control, head_phase, learning_rate, loop, losses,
+from transfer.training import (class_weighting, control, head_phase, learning_rate, loop, losses,
                                model_selection, optimizers, schedule, start, validation)
 from transfer.training.settings import TrainSettings
 
@@ -175,6 +175,7 @@ def build_training_graph(settings, dataset):
                                    s.image_size, deterministic=s.deterministic_input)
   epoch_steps = steps_per_epoch(dataset.num_samples, s.images_per_update)
   trained_scopes = model.fine_tune_scopes(s.fine_tune_from) if s.fine_tune_from else None
+  weights = class_weighting.resolve(s.loss.class_weights, dataset)
 
   def tower(images, labels):
     logits, end_points = model.build_model(images, dataset.num_classes, True,
@@ -183,7 +184,7 @@ def build_training_graph(settings, dataset):
                                            weight_decay=s.loss.weight_decay)
     # Cross-entropy of the heads (AuxLogits if weighted); the arg_scope adds weight decay.
     losses.classification_loss(logits, end_points, labels, dataset.num_classes,
-                               s.loss.label_smoothing, s.loss.aux_loss_weight)
+                               s.loss.label_smoothing, s.loss.aux_loss_weight, weights)
     return end_points
 
   towers = clones.create_clones(config, tower, images, labels)
@@ -208,8 +209,7 @@ def build_training_graph(settings, dataset):
   # The streaming accuracy, named apart from the summary tag (else accuracy_1).
   probabilities = clones.merged_end_points(towers)['Predictions']
   predictions = tf.argmax(probabilities, 1)
-  accuracy, accuracy_update = tf.metrics.accuracy(labels, predictions,
-                                                  name='streaming_accuracy')
+  accuracy, accuracy_update = tf.metrics.accuracy(labels, predictions, name='streaming_accuracy')
   metrics_op = tf.group(accuracy_update, probabilities)
 
   # Merged with the preprocessing image and input-queue summaries.
@@ -256,7 +256,7 @@ def run_training(settings, master=''):
   session_config = runtime.session_config(s.runtime)  # first: a missing GPU fails at once
   tf.logging.info('Running on %s.', runtime.describe(s.runtime))
   dataset = get_split('train', s.dataset_dir, s.file_pattern, s.labels_file)
-  resume_from, run_schedule = start.check_start(s, dataset.num_samples)
+  resume_from, run_schedule = start.check_start(s, dataset)
   validation_split, validates = validation.find_split(s, get_split)
   selected = model_selection.resume(s.log_dir, resume_from)
   if selected.stops(s.validation.early_stopping_patience):
@@ -303,8 +303,8 @@ def run_training(settings, master=''):
 
 
 def _run_task(settings):
-  """This process's part: training alone or as a cluster worker, or a ps task's serving."""
-  return cluster.run_task(settings.deployment, lambda master: run_training(settings, master))
+  """This process's part (training alone or as a worker, or a ps task), holding log_dir."""
+  return start.run_task(settings, lambda master: run_training(settings, master))
 
 
 def train(**flags):

@@ -59,8 +59,8 @@ def time_cache_pass(records, checkpoint, size, batch_size):
                                                    is_training=False, num_epochs=epochs)
       return images, labels
     start = time.time()
-    bottlenecks.compute_vectors(input_fn, epochs * dataset.num_samples, dataset.num_classes,
-                                checkpoint, list(HEADS), 'cache pass, batch %d' % batch_size,
+    bottlenecks.compute_vectors({'train': input_fn}, {'train': epochs * dataset.num_samples},
+                                dataset.num_classes, checkpoint, list(HEADS),
                                 runtime.session_config())
     return time.time() - start
   return dataset.num_samples / max(seconds(2) - seconds(1), 1e-6)

@@ -7,6 +7,7 @@ Everything runs on real files in tmp_path; the only server is one on 127.0.0.1.
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -385,17 +386,15 @@ def test_the_old_set_is_different_from_the_new_one(tmp_path):
 
 
 def test_a_second_converter_on_the_same_folder_is_refused(mixed_photos, tmp_path):
-  import fcntl
   photo_dir, _ = mixed_photos
   out = tmp_path / 'out'
   out.mkdir()
-  fd = os.open(str(out), os.O_RDONLY)
-  try:
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running converter holds it
-    with pytest.raises(ValueError, match='another create_tfrecord.py is writing to'):
+  with publish.output_lock(str(out)):  # as a running converter holds it
+    with pytest.raises(ValueError) as refused:
       convert.convert_dataset(photo_dir, str(out), validation_size=3)
-  finally:
-    os.close(fd)
+  assert str(refused.value).startswith('%s is in use by create_tfrecord.py (pid %d on %s since '
+                                       % (out, os.getpid(), socket.gethostname()))
+  assert str(refused.value).endswith('wait for it to finish, or pass another --output_dir')
   assert os.listdir(str(out)) == []
   convert.convert_dataset(photo_dir, str(out), validation_size=3, verbose=False)
 

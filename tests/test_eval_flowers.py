@@ -10,7 +10,7 @@ import eval_flowers
 import tiny_data
 from tf_compat import tf
 from tiny_data import IMAGE_SIZE, SPEC, command_line
-from transfer import checkpoints
+from transfer import checkpoints, locks
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
 pytestmark = pytest.mark.xdist_group('eval_flowers')
@@ -30,8 +30,17 @@ def eval_argv(records, log_dir, log_eval, **extra):
 @pytest.fixture(scope='module')
 def evaluated(records, trained, tmp_path_factory):
   log_eval = str(tmp_path_factory.mktemp('eval') / 'log_eval')
-  return dict(result=eval_flowers.evaluate(**eval_flags(records, trained['log_dir'], log_eval)),
-              log_eval=log_eval)
+  # As while a training writes the log dir: eval only reads it, and takes no lock.
+  # (wait: pytest-xdist without --dist loadgroup makes this fixture in each worker.)
+  with locks.hold(trained['log_dir'], 'a training', '--log_dir', wait=True):
+    result = eval_flowers.evaluate(**eval_flags(records, trained['log_dir'], log_eval))
+    holder = locks.read_holder(locks.beside(trained['log_dir']))
+  return dict(result=result, log_eval=log_eval, holder=holder)
+
+
+def test_eval_runs_while_a_training_holds_the_log_dir(evaluated):
+  assert (evaluated['holder']['task'], evaluated['holder']['pid']) == ('a training', os.getpid())
+  assert evaluated['result']['confusion'].sum() == 2 * 8
 
 
 def test_eval_accuracy_is_close_to_training_accuracy(trained, evaluated):

@@ -172,11 +172,11 @@ def test_cache_key_follows_the_checkpoint_contents_not_its_path(tmp_path):
 def test_another_key_gets_a_cache_of_its_own_and_says_why(tmp_path, caplog):
   cache_dir = str(tmp_path / 'caches')
   first = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6},
-                             lambda split: small_cache(1)['train'])
+                             lambda: small_cache(1))
   caplog.set_level('INFO')
   bigger = key_of(str(tmp_path), size=IMAGE_SIZE + 8)
   second = bottlenecks.cached(cache_dir, bigger, {'train': 6},
-                              lambda split: small_cache(2)['train'])
+                              lambda: small_cache(2))
   assert 'image size %d -> %d' % (IMAGE_SIZE, IMAGE_SIZE + 8) in caplog.text
   assert len(glob.glob(os.path.join(cache_dir, '*', bottlenecks.CACHE_FILENAME))) == 2
   again = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6}, None)
@@ -189,9 +189,9 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   key = key_of(str(tmp_path))
   calls = []
 
-  def compute(split):
-    calls.append(split)
-    return small_cache(len(calls))['train']
+  def compute():
+    calls.append('train')
+    return small_cache(len(calls))
   cache_dir = str(tmp_path / 'caches')
   bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
   path = os.path.join(cache_dir, bottlenecks.key_id(key), bottlenecks.CACHE_FILENAME)
@@ -204,8 +204,8 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   assert len(calls) == 2 and 'is damaged' in caplog.text
   np.testing.assert_array_equal(rebuilt['train'][0], small_cache(2)['train'][0])
   # A second image count: the cache no longer fits and is rebuilt, never used.
-  fewer = bottlenecks.cached(cache_dir, key, {'train': 5}, lambda s: (
-      np.zeros((5, bottlenecks.VECTOR_SIZE), np.float32), np.zeros(5, np.int64)))
+  fewer = bottlenecks.cached(cache_dir, key, {'train': 5}, lambda: {'train': (
+      np.zeros((5, bottlenecks.VECTOR_SIZE), np.float32), np.zeros(5, np.int64))})
   assert fewer['train'][1].shape == (5,)
   bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
   with open(path, 'rb') as f:

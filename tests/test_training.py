@@ -22,7 +22,7 @@ import dataset_utils
 import train_flowers
 from tf_compat import tf
 from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, read_record
-from transfer import progress, run_record
+from transfer import locks, progress, run_record
 from transfer.training import control, schedule, signals
 
 SCRIPT = os.path.join(REPO, 'train_flowers.py')
@@ -102,6 +102,12 @@ def test_sigkill_after_a_checkpoint_resumes_there_and_repeats_no_saved_step(reco
   proc = start(records, log_dir, first_out, '--num_epochs', '2', '--save_every_n_steps', '2')
   try:
     wait_until(lambda: (saved_step(log_dir) or 0) >= 2, proc, first_out)
+    # A second training on the busy log dir is refused at once, naming the first.
+    started = time.time()
+    with pytest.raises(locks.FolderBusy, match='in use by a training \\(pid %d ' % proc.pid):
+      train_flowers.train(dataset_dir=records, log_dir=log_dir)
+    assert time.time() - started < 30
+    first_pid = proc.pid
     proc.send_signal(signal.SIGKILL)
     code, first = finish(proc, first_out)
   finally:
@@ -121,6 +127,9 @@ def test_sigkill_after_a_checkpoint_resumes_there_and_repeats_no_saved_step(reco
   finally:
     stopped(proc)
   assert code == 0, second[-3000:]
+  # The killed run's lock went with it; its record is named once.
+  took_over = 'Took over %s from a training (pid %d ' % (log_dir, first_pid)
+  assert second.count(took_over) == 1, second[-3000:]
   assert 'model.ckpt-%d' % killed_at in second  # "Resuming from ..."
   # Every step after the checkpoint once, none before it again, to the end.
   assert logged_steps(second) == list(range(killed_at + 1, 9))
@@ -140,16 +149,20 @@ def terminated(records, tmp_path_factory):
   proc = start(records, log_dir, output, '--num_epochs', '50')
   try:
     wait_until(lambda: 2 in logged_steps(read(output)), proc, output)
+    with pytest.raises(locks.FolderBusy) as refused:  # a second training there meanwhile
+      train_flowers.train(dataset_dir=records, log_dir=log_dir)
     proc.send_signal(signal.SIGTERM)
     code, text = finish(proc, output)
   finally:
     stopped(proc)
-  return dict(log_dir=log_dir, code=code, text=text)
+  return dict(log_dir=log_dir, code=code, text=text, refused=str(refused.value), pid=proc.pid)
 
 
 @pytest.mark.xdist_group('terminated')  # one worker: one terminated run
 def test_sigterm_saves_the_last_step_and_exits_143(terminated):
   assert terminated['code'] == 143, terminated['text'][-3000:]
+  # The refused second training touched nothing of this run, which saved as ever.
+  assert 'in use by a training (pid %d ' % terminated['pid'] in terminated['refused']
   last = logged_steps(terminated['text'])[-1]
   assert last >= 2
   # Saved by the signal alone: the time-based save is 600 s away, step saves are off.

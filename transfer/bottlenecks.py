@@ -11,7 +11,7 @@ key.json. The key is everything the vectors depend on: the checkpoint's
 contents (not its path), the scopes left out of the restore, the image size
 and the contents of the shards. Another key gets a folder of its own, so caches
 are never mixed; both files are written atomically, so a failed write leaves
-the cache there before it whole.
+the cache there before it whole, and two passes into one key take turns (`cached`).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from inception_resnet_v2 import NUM_FEATURES
 from tf_compat import slim, tf
-from transfer import checkpoints, files, model, progress, runtime
+from transfer import checkpoints, files, locks, model, progress, runtime
 from transfer.errors import UsageError
 
 # The width of PreLogitsFlatten: the channels of Conv2d_7b_1x1, pooled.
@@ -135,72 +135,107 @@ def _save(folder, key, cache):
                      'another --bottleneck_dir' % (folder, e.strerror or e))
 
 
-def compute_vectors(input_fn, num_samples, num_classes, checkpoint, exclude_scopes, label,
+def compute_vectors(input_fns, counts, num_classes, checkpoint, exclude_scopes,
                     session_config=None):
-  """Runs the restored network over one split once, in inference mode.
+  """Runs the restored network once over each split, in inference mode.
+
+  One graph serves every split: each split's batches are fed to the same
+  network, so it is built, optimised and restored once, not once a split.
 
   Args:
-    input_fn: builds (images, labels) tensors reading the split once, in order.
-    num_samples: the images of the split.
+    input_fns: {split: f() -> (images, labels) tensors reading it once, in order}.
+    counts: {split: number of images}.
     num_classes: the class count the network is built with (its heads are unused).
     checkpoint: the checkpoint restored, but for `exclude_scopes`.
     exclude_scopes: scopes not restored (their values do not reach the vectors).
-    label: the progress bar's label.
     session_config: a tf.ConfigProto.
 
   Returns:
-    (vectors float32 [num_samples, 1536], labels int64 [num_samples]).
+    {split: (vectors float32 [count, 1536], labels int64 [count])}.
+
+  Raises:
+    UsageError: a split holds another number of images than its count.
   """
   with tf.Graph().as_default():
-    images, labels = input_fn()
+    pipelines = {split: input_fn() for split, input_fn in input_fns.items()}
+    image_shape = next(iter(pipelines.values()))[0].shape[1:].as_list()
+    images = tf.placeholder(tf.float32, [None] + image_shape, name='images')
     _, end_points = model.build_model(images, num_classes, is_training=False)
     restore = checkpoints.init_fn(checkpoint, slim.get_variables_to_restore(exclude=exclude_scopes),
                                   'check --imagenet_checkpoint_file and '
                                   '--checkpoint_exclude_scopes')
-    fetches = [end_points['PreLogitsFlatten'], labels]
-    vectors, all_labels = [], []
     with runtime.queue_session(session_config) as sess:
       restore(sess)
-      with progress.ProgressBar(total=num_samples, label=label, unit='images') as bar:
-        while True:
-          try:
-            batch_vectors, batch_labels = sess.run(fetches)
-          except tf.errors.OutOfRangeError:
-            break  # the split was read once
-          vectors.append(batch_vectors)
-          all_labels.append(batch_labels)
-          bar.update(len(batch_labels))
-  vectors, all_labels = np.concatenate(vectors), np.concatenate(all_labels)
-  if len(all_labels) != num_samples:
+      return {split: _read_split(sess, pipelines[split], images, end_points['PreLogitsFlatten'],
+                                 counts[split], 'Bottlenecks (%s)' % split)
+              for split in input_fns}
+
+
+def _read_split(sess, pipeline, images, vectors, count, label):
+  """The vectors and labels of one split's batches, read until its input ends."""
+  all_vectors, all_labels = [], []
+  with progress.ProgressBar(total=count, label=label, unit='images') as bar:
+    while True:
+      try:
+        batch_images, batch_labels = sess.run(pipeline)
+      except tf.errors.OutOfRangeError:
+        break  # the split was read once
+      all_vectors.append(sess.run(vectors, {images: batch_images}))
+      all_labels.append(batch_labels)
+      bar.update(len(batch_labels))
+  read = sum(len(labels) for labels in all_labels)
+  if read != count:
     raise UsageError('read %d images where the shards hold %d: convert the photos again'
-                     % (len(all_labels), num_samples))
-  return vectors.astype(np.float32), all_labels.astype(np.int64)
+                     % (read, count))
+  if not read:
+    return np.zeros((0, VECTOR_SIZE), np.float32), np.zeros((0,), np.int64)
+  return (np.concatenate(all_vectors).astype(np.float32),
+          np.concatenate(all_labels).astype(np.int64))
 
 
 def cached(bottleneck_dir, key, counts, compute):
   """The bottlenecks of every split: read from the cache of `key`, else computed and cached.
 
+  One pass computes a key at a time: a second one waits for it (the lock on
+  the key's folder), then reads what it wrote; a finished cache is read without
+  waiting, as its files are written whole.
+
   Args:
     bottleneck_dir: the folder of the caches.
     key: a cache_key.
     counts: {split: number of images}.
-    compute: f(split) -> (vectors, labels), e.g. compute_vectors for that split.
+    compute: f() -> {split: (vectors, labels)}, e.g. compute_vectors over the splits.
 
   Returns:
     {split: (vectors [n, 1536], labels [n])}.
   """
   folder = os.path.join(bottleneck_dir, key_id(key))
+  cache, _ = _load(folder, counts)
+  if cache is None:
+    with locks.hold(folder, 'a bottleneck cache pass', '--bottleneck_dir', wait=True):
+      cache = _computed(bottleneck_dir, folder, key, counts, compute)
+  else:
+    _say_read(folder, counts)
+  return cache
+
+
+def _say_read(folder, counts):
+  tf.logging.info('Read the bottlenecks of %s images from %s.',
+                  ' + '.join(str(n) for n in counts.values()), folder)
+
+
+def _computed(bottleneck_dir, folder, key, counts, compute):
+  """cached's work under the key's lock: the cache another pass just wrote, or a new one."""
   cache, damage = _load(folder, counts)
   if cache is not None:
-    tf.logging.info('Read the bottlenecks of %s images from %s.',
-                    ' + '.join(str(n) for n in counts.values()), folder)
+    _say_read(folder, counts)
     return cache
   if damage:
     tf.logging.warning('Rebuilding the bottleneck cache: %s.', damage)
   else:
     tf.logging.info('Computing the bottleneck cache %s: %s.', folder,
                     _why_new(bottleneck_dir, key))
-  cache = {split: compute(split) for split in counts}
+  cache = compute()
   _save(folder, key, cache)
   tf.logging.info('Cached the bottlenecks in %s.', folder)
   return cache

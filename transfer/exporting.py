@@ -13,13 +13,14 @@
 """
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import os
 import shutil
 import sys
 
 import dataset_utils
 from tf_compat import tf
-from transfer import images, model, runtime
+from transfer import images, locks, model, runtime
 from transfer.errors import UsageError
 
 FROZEN_GRAPH = 'frozen_graph.pb'
@@ -108,6 +109,20 @@ def check_output_dir(path, overwrite):
   parent = os.path.dirname(os.path.abspath(path))
   if not os.path.isdir(parent):
     raise UsageError('--output_dir %s: folder %s does not exist' % (path, parent))
+
+
+@contextlib.contextmanager
+def output_dir_claimed(path, overwrite):
+  """Checks the --output_dir (check_output_dir) and holds its lock while the block runs.
+
+  Two exports into one folder would race on its rename; the second is refused
+  at once, naming the first. The check runs again under the lock: an export
+  that finished meanwhile has made the folder.
+  """
+  check_output_dir(path, overwrite)  # a missing parent folder first: the lock file goes there
+  with locks.hold(path, 'an export', '--output_dir'):
+    check_output_dir(path, overwrite)
+    yield
 
 
 def _write_files(folder, checkpoint, names, image_size, model_version, tflite,

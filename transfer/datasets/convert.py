@@ -185,8 +185,9 @@ def convert_dataset(photo_dir, output_dir, validation_size=VALIDATION_SIZE,
 
   Raises:
     DatasetError: bad folder layout, a class without a readable photo, a
-      validation_size that leaves no training photos, outputs that exist, or
-      another converter writing to output_dir.
+      validation_size that leaves no training photos, or outputs that exist.
+    locks.FolderBusy: (a ValueError too) another converter is writing to
+      output_dir; the message names it.
   """
   class_names, photo_list, ignored = photos.list_photos(photo_dir)
   _check_sizes(len(photo_list), validation_size, num_shards)

@@ -8,8 +8,6 @@ journal is there (`check_published`), and `finish_publish` completes it.
 """
 from __future__ import absolute_import, division, print_function
 
-import contextlib
-import fcntl
 import glob
 import json
 import os
@@ -17,7 +15,7 @@ import shutil
 
 from dataset_utils import LABELS_FILENAME, DatasetError
 from tf_compat import tf
-from transfer import files
+from transfer import files, locks
 
 # Present in a dataset folder while (or when a crash interrupted) publishing a
 # converted set; readers refuse the folder meanwhile.
@@ -108,19 +106,12 @@ def remove_stale_staging(output_dir):
     shutil.rmtree(path, ignore_errors=True)
 
 
-@contextlib.contextmanager
 def output_lock(output_dir):
-  """Holds an exclusive lock on output_dir, so that two converters cannot race.
+  """Holds the exclusive lock on output_dir, so that two converters cannot race.
 
-  The lock (flock on the folder itself) goes with the process, even after kill -9.
+  transfer.locks names the holder in a refusal and goes with its process, even
+  after kill -9. The lock file is inside the folder: it is often `.`, whose
+  parent may not be writable, and nothing deletes or replaces it.
   """
-  fd = os.open(output_dir, os.O_RDONLY)
-  try:
-    try:
-      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-      raise DatasetError('another create_tfrecord.py is writing to %s: wait for it to '
-                         'finish, or choose another --output_dir' % output_dir)
-    yield
-  finally:
-    os.close(fd)
+  return locks.hold(output_dir, 'create_tfrecord.py', '--output_dir',
+                    lock_file=locks.inside(output_dir, 'create_tfrecord'))

@@ -41,6 +41,25 @@ def count_records(path):
   return count
 
 
+# {(path, length, mtime) of each shard: {label: count}}: several parts of a run ask.
+_label_counts = {}
+
+
+def count_labels(paths):
+  """{label: number of records} over the TFRecord files, from their image/class/label."""
+  stats = [tf.io.gfile.stat(path) for path in paths]
+  key = tuple((path, stat.length, stat.mtime_nsec) for path, stat in zip(paths, stats))
+  if key not in _label_counts:
+    counts = {}
+    for path in paths:
+      for record in tf.io.tf_record_iterator(path):
+        example = tf.train.Example.FromString(record)
+        label = example.features.feature['image/class/label'].int64_list.value[0]
+        counts[label] = counts.get(label, 0) + 1
+    _label_counts[key] = counts
+  return dict(_label_counts[key])
+
+
 def find_shards(split_name, dataset_dir, file_pattern):
   """The shards of one split and their record count, every record checked.
 

@@ -22,7 +22,7 @@ import numpy as np
 from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE,
                                  inception_resnet_v2_arg_scope, logits_layer)
 from tf_compat import slim, tf
-from transfer import bottlenecks, checkpoints, model
+from transfer import bottlenecks, checkpoints, metrics, model
 from transfer.training import losses, optimizers
 
 # Accuracy is measured in chunks of this many vectors.
@@ -32,37 +32,39 @@ _EVAL_CHUNK = 1024
 HeadResult = collections.namedtuple('HeadResult', [
     'weights', 'biases', 'train_accuracy', 'validation_accuracy', 'loss'])
 _HeadGraph = collections.namedtuple('_HeadGraph', [
-    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'correct', 'weights',
+    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'predicted', 'weights',
     'biases'])
 
 
-def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings):
+def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings, class_weights):
   vectors = tf.placeholder(tf.float32, [None, bottlenecks.VECTOR_SIZE], name='bottlenecks')
   labels = tf.placeholder(tf.int64, [None], name='labels')
   is_training = tf.placeholder_with_default(False, [], name='is_training')
   with slim.arg_scope(inception_resnet_v2_arg_scope(weight_decay=loss_settings.weight_decay)):
     with tf.variable_scope(SCOPE), tf.variable_scope(LOGITS_SCOPE):
       _, logits = logits_layer(vectors, num_classes, is_training)
-  losses.classification_loss(logits, {}, labels, num_classes, loss_settings.label_smoothing)
+  losses.classification_loss(logits, {}, labels, num_classes, loss_settings.label_smoothing,
+                             class_weights=class_weights)
   loss = tf.losses.get_total_loss()  # with the layer's weight decay
   optimizer = optimizers.configure_optimizer(optimizer_settings, learning_rate)
   grads = optimizer.compute_gradients(loss)
   clip = losses.gradient_clipper(loss_settings.clip_gradient_norm)
   train_op = optimizer.apply_gradients(clip(grads) if clip else grads)
-  correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int32))
+  predicted = tf.argmax(logits, 1)
   weights, biases = slim.get_model_variables(LOGITS_LAYER_SCOPE)
-  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, correct, weights,
+  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, predicted, weights,
                     biases)
 
 
-def _accuracy(sess, head, vectors, labels):
+def _accuracies(sess, head, vectors, labels, num_classes):
+  """(accuracy, balanced accuracy) of the head on the vectors; NaN for none."""
   if not len(labels):
-    return float('nan')
-  correct = 0
+    return float('nan'), float('nan')
+  confusion = np.zeros((num_classes, num_classes), np.int64)
   for start in range(0, len(labels), _EVAL_CHUNK):
-    correct += sess.run(head.correct, {head.vectors: vectors[start:start + _EVAL_CHUNK],
-                                       head.labels: labels[start:start + _EVAL_CHUNK]})
-  return correct / float(len(labels))
+    predicted = sess.run(head.predicted, {head.vectors: vectors[start:start + _EVAL_CHUNK]})
+    np.add.at(confusion, (labels[start:start + _EVAL_CHUNK], predicted), 1)
+  return np.trace(confusion) / float(len(labels)), metrics.balanced_accuracy(confusion)
 
 
 def _write_summaries(writer, epoch, values):
@@ -70,7 +72,8 @@ def _write_summaries(writer, epoch, values):
                                        for tag, value in sorted(values.items())]), epoch)
 
 
-def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, seed, log_dir):
+def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, seed, log_dir,
+               class_weights=None):
   """Trains the Logits layer on cached vectors; logs and summarises every epoch.
 
   Args:
@@ -81,6 +84,7 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
     optimizer_settings, loss_settings: the run's OptimizerSettings and LossSettings.
     seed: the initial weights, the order of the vectors and the dropout; None: random.
     log_dir: where the TensorBoard summaries (head/...) go.
+    class_weights: a weight a class for the loss (class_weights.resolve), or None.
 
   Returns:
     A HeadResult.
@@ -92,7 +96,7 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
   with tf.Graph().as_default():
     tf.set_random_seed(seed)
     head = _build_head(num_classes, settings.head_learning_rate, optimizer_settings,
-                       loss_settings)
+                       loss_settings, class_weights)
     writer = tf.summary.FileWriter(log_dir)
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
@@ -104,12 +108,15 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
           losses.append(sess.run([head.train_op, head.loss], {
               head.vectors: train_vectors[batch], head.labels: train_labels[batch],
               head.is_training: True})[1])
-        values = {'loss': float(np.mean(losses)),
-                  'train_accuracy': _accuracy(sess, head, train_vectors, train_labels),
-                  'validation_accuracy': _accuracy(sess, head, *validation)}
+        values = {'loss': float(np.mean(losses))}
+        values['train_accuracy'], _ = _accuracies(sess, head, train_vectors, train_labels,
+                                                  num_classes)
+        values['validation_accuracy'], values['validation_balanced_accuracy'] = _accuracies(
+            sess, head, validation[0], validation[1], num_classes)
         tf.logging.info('head epoch %d/%d: loss %.4f, train accuracy %.4f, validation '
-                        'accuracy %.4f', epoch + 1, epochs, values['loss'],
-                        values['train_accuracy'], values['validation_accuracy'])
+                        'accuracy %.4f (balanced %.4f)', epoch + 1, epochs, values['loss'],
+                        values['train_accuracy'], values['validation_accuracy'],
+                        values['validation_balanced_accuracy'])
         _write_summaries(writer, epoch + 1, values)
       weights, biases = sess.run([head.weights, head.biases])
     writer.close()

@@ -10,11 +10,12 @@ and never redoes the phase.
 from __future__ import absolute_import, division, print_function
 
 import collections
+import functools
 import os
 
 from tf_compat import tf
 from transfer import bottlenecks, flags, model_settings
-from transfer.training import bottleneck_head, schedule
+from transfer.training import bottleneck_head, class_weighting, schedule
 
 
 # ================ DEFAULTS (each one is also a flag of train_flowers.py) ================
@@ -78,16 +79,18 @@ def run(settings, splits, input_fn, session_config, run_schedule):
   key = bottlenecks.cache_key(s.imagenet_checkpoint_file, exclude, s.image_size,
                               {name: split.data_sources for name, split in splits.items()})
 
-  def compute(name):
+  counts = {name: split.num_samples for name, split in splits.items()}
+
+  def compute():
     return bottlenecks.compute_vectors(
-        lambda: input_fn(splits[name]), splits[name].num_samples, num_classes,
-        s.imagenet_checkpoint_file, exclude, 'Bottlenecks (%s)' % name, session_config)
+        {name: functools.partial(input_fn, split) for name, split in splits.items()}, counts,
+        num_classes, s.imagenet_checkpoint_file, exclude, session_config)
 
   cache = bottlenecks.cached(s.head.bottleneck_dir or os.path.join(s.dataset_dir, 'bottlenecks'),
-                             key, {name: split.num_samples for name, split in splits.items()},
-                             compute)
+                             key, counts, compute)
+  weights = class_weighting.resolve(s.loss.class_weights, splits['train'])
   result = bottleneck_head.train_head(cache, num_classes, s.head, s.optimizer, s.loss, s.seed,
-                                      s.log_dir)
+                                      s.log_dir, weights)
   path = bottleneck_head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
                                          s.imagenet_checkpoint_file, exclude, s.seed)
   tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',

@@ -13,6 +13,7 @@ import collections
 
 from tf_compat import slim, tf
 from transfer import flags
+from transfer.training import class_weighting
 
 # The network arg_scope's weight decay, which the seed trains with.
 WEIGHT_DECAY = 0.00004
@@ -29,16 +30,22 @@ def add_flags(p):
                  'TF-slim trains with 0.4)')
   p.add_argument('--clip_gradient_norm', type=flags.non_negative_float, default=0.0,
                  help='scale the gradients down to this global norm when above it (0: off)')
+  class_weighting.add_flags(p)
 
 
-class LossSettings(collections.namedtuple('LossSettings', FLAG_NAMES,
-                                          defaults=(0.0, WEIGHT_DECAY, 0.0, 0.0))):
-  """What a step minimises and how far it may go; the fields are the flags of the same name."""
+class LossSettings(collections.namedtuple('LossSettings', FLAG_NAMES + ('class_weights',),
+                                          defaults=(0.0, WEIGHT_DECAY, 0.0, 0.0,
+                                                    class_weighting.NONE))):
+  """What a step minimises and how far it may go; the fields are the flags of the same name.
+
+  class_weights is the flag's text; class_weights.resolve turns it into
+  weights once the training split is known (the run record keeps those).
+  """
   __slots__ = ()
 
 
 def classification_loss(logits, end_points, labels, num_classes, label_smoothing=0.0,
-                        aux_loss_weight=0.0):
+                        aux_loss_weight=0.0, class_weights=None):
   """Adds the cross-entropies to tf.losses (weight decay comes from the arg_scope).
 
   Args:
@@ -48,16 +55,22 @@ def classification_loss(logits, end_points, labels, num_classes, label_smoothing
     num_classes: the classes.
     label_smoothing: epsilon of the smoothed targets (1 - eps) * one_hot + eps / classes.
     aux_loss_weight: the auxiliary head's weight; 0 leaves it out.
+    class_weights: a weight a class (class_weights.resolve), or None: each
+      example's loss is multiplied by its true class's, the batch mean taken
+      over examples. None is the unweighted loss, op for op.
 
   Returns:
     The main head's cross-entropy.
   """
   one_hot_labels = slim.one_hot_encoding(labels, num_classes)
+  weights = 1.0
+  if class_weights is not None:
+    weights = tf.gather(tf.constant(class_weights, tf.float32, name='class_weights'), labels)
   if aux_loss_weight:
     tf.losses.softmax_cross_entropy(one_hot_labels, end_points['AuxLogits'],
-                                    weights=aux_loss_weight, label_smoothing=label_smoothing,
-                                    scope='aux_loss')
-  return tf.losses.softmax_cross_entropy(one_hot_labels, logits,
+                                    weights=aux_loss_weight * weights,
+                                    label_smoothing=label_smoothing, scope='aux_loss')
+  return tf.losses.softmax_cross_entropy(one_hot_labels, logits, weights=weights,
                                          label_smoothing=label_smoothing)
 
 

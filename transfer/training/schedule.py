@@ -35,22 +35,23 @@ FLAG_KEYS = ('batch_size', 'initial_learning_rate', 'learning_rate_decay_factor'
 HEAD_KEYS = ('head_epochs', 'head_learning_rate', 'head_batch_size')
 SCHEDULE_KEYS = ('batch_size', 'train_images', 'num_clones', 'replicas_to_aggregate',
                  'initial_learning_rate', 'learning_rate_decay_factor',
-                 'num_epochs_before_decay') + HEAD_KEYS + KNOB_KEYS
+                 'num_epochs_before_decay', 'class_weights') + HEAD_KEYS + KNOB_KEYS
 
 
-def schedule_of(settings, train_images):
+def schedule_of(settings, train_images, class_weights=None):
   """The schedule-defining settings of a run, as stored in the run record.
 
   Args:
     settings: the run's TrainSettings; its deployment's clones and aggregated
       replicas set how many images a global step takes.
     train_images: the size of the training split.
+    class_weights: {class name: weight} of the loss, None for unweighted.
   """
   flags = settings.flag_values()
   schedule = {key: flags[key] for key in FLAG_KEYS}
   schedule.update(train_images=train_images, num_clones=settings.deployment.num_clones,
                   replicas_to_aggregate=settings.deployment.replicas,
-                  num_epochs=settings.num_epochs)
+                  num_epochs=settings.num_epochs, class_weights=class_weights)
   return schedule
 
 

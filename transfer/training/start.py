@@ -9,11 +9,13 @@ before minutes of graph building.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import contextlib
 
 from tf_compat import tf
-from transfer import checkpoints, flags, model
+from transfer import checkpoints, flags, locks, model
+from transfer.deployment import cluster
 from transfer.errors import UsageError
-from transfer.training import schedule
+from transfer.training import class_weighting, schedule
 
 
 def add_flags(p):
@@ -29,17 +31,30 @@ def add_flags(p):
   p.add_argument('--checkpoint_url', default=checkpoints.CHECKPOINT_URL, help=argparse.SUPPRESS)
 
 
-def check_start(settings, num_samples):
+def run_task(settings, train_fn):
+  """cluster.run_task(train_fn) under the lock on log_dir: one writer per log dir.
+
+  A lone run and a cluster's chief hold it from before any work until they
+  return (a second training there is refused at once, naming this one); other
+  workers and ps tasks write nothing there and take no lock.
+  """
+  writes = settings.deployment.is_chief
+  with locks.hold(settings.log_dir, 'a training', '--log_dir') if writes else \
+      contextlib.nullcontext():
+    return cluster.run_task(settings.deployment, train_fn)
+
+
+def check_start(settings, dataset):
   """Refuses what cannot train, and finds the checkpoint to resume.
 
   Args:
     settings: the run's TrainSettings.
-    num_samples: the training images.
+    dataset: the training split (get_split).
 
   Returns:
     (checkpoint to resume from or None, this run's schedule).
   """
-  s, config = settings, settings.deployment
+  s, config, num_samples = settings, settings.deployment, dataset.num_samples
   if s.batch_size > num_samples:
     raise UsageError('--batch_size %d is larger than the %d training images: pass '
                      '--batch_size %d or less' % (s.batch_size, num_samples, num_samples))
@@ -50,7 +65,9 @@ def check_start(settings, num_samples):
   if config.is_chief and not resume_from and not s.from_scratch:
     checkpoints.require_checkpoint(s.imagenet_checkpoint_file, s.download_checkpoint,
                                    s.checkpoint_url)
-  run_schedule = schedule.schedule_of(s, num_samples)
+  weights = class_weighting.resolve(s.loss.class_weights, dataset)
+  class_weighting.log(s.loss.class_weights, weights, dataset)
+  run_schedule = schedule.schedule_of(s, num_samples, class_weighting.as_map(weights, dataset))
   if config.is_chief:
     head_only = bool(resume_from) and checkpoints.is_head_checkpoint(resume_from)
     schedule.check_schedule(s.log_dir, run_schedule, bool(resume_from),
