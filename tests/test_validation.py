@@ -209,6 +209,22 @@ def test_validation_reads_the_moving_averages_and_the_best_holds_no_slot():
     assert validation.best_variables(False) == {'w': w, 'global_step': step}
 
 
+def test_each_pass_reads_every_image_once_and_a_signal_stops_it_between_batches():
+  with tf.Graph().as_default():
+    iterator = tf.data.make_initializable_iterator(tf.data.Dataset.range(10).batch(3))
+    batch = iterator.get_next()  # batches of 3, 3, 3 and 1
+    # "Correct": the images 0-3; "loss": the image's number.
+    graph = validation.ValidationGraph(
+        iterator.initializer, tf.reduce_sum(tf.cast(batch < 4, tf.int64)),
+        tf.reduce_sum(tf.cast(batch, tf.float64)), tf.size(batch), 10, None)
+    with tf.Session() as sess:
+      passes = [validation.run_pass(sess, graph) for _ in range(2)]
+      assert [(p.images, p.accuracy, p.loss) for p in passes] == [(10, 0.4, 4.5)] * 2
+      asked = []
+      assert validation.run_pass(sess, graph, lambda: asked.append(1) or len(asked) > 1) is None
+      assert len(asked) == 2  # before the first batch, then the signal came
+
+
 class Recorded(object):
   """A Supervisor's summary_computed, keeping (step, {tag: value})."""
 
