@@ -174,12 +174,11 @@ def build_training_graph(settings, dataset):
     images, _, labels = load_batch(dataset, s.batch_size * config.num_clones, s.image_size,
                                    s.image_size, deterministic=s.deterministic_input)
   epoch_steps = steps_per_epoch(dataset.num_samples, s.images_per_update)
-  trained_scopes = model.fine_tune_scopes(s.fine_tune_from) if s.fine_tune_from else None
   weights = class_weighting.resolve(s.loss.class_weights, dataset)
 
   def tower(images, labels):
     logits, end_points = model.build_model(images, dataset.num_classes, True,
-                                           trained_scopes=trained_scopes,
+                                           batch_norm_scopes=s.batch_norm_scopes,
                                            batch_norm_decay=s.batch_norm_decay,
                                            weight_decay=s.loss.weight_decay)
     # Cross-entropy of the heads (AuxLogits if weighted); the arg_scope adds weight decay.
@@ -202,7 +201,7 @@ def build_training_graph(settings, dataset):
   # create_train_op also runs the batch-norm moving-average updates, and the
   # weights' moving averages unless the sync chief keeps them.
   train_op, total_loss = clones.create_train_op(
-      towers, optimizer, start.variables_to_train(trained_scopes, s.trainable_scopes),
+      towers, optimizer, start.variables_to_train(s.trained_scopes, s.trainable_scopes),
       losses.gradient_clipper(s.loss.clip_gradient_norm),
       None if config.sync_replicas else moving_averages)
 

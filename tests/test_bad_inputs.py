@@ -8,6 +8,7 @@ left. Commands run in-process through their main(argv), except where the
 process itself is the point (--debug, quiet output).
 """
 import errno
+import importlib
 import os
 import shutil
 import struct
@@ -334,6 +335,18 @@ def test_bad_flag_value_is_one_line(capsys):
     train_flowers.main(['--batch_size', '0'])
   assert_one_error(done.value.code, capsys.readouterr().err, '--batch_size',
                    'positive integer', '--help')
+
+
+@pytest.mark.parametrize('command', ['train_flowers', 'eval_flowers', 'predict_flowers',
+                                     'export_flowers', 'create_tfrecord', 'demo', 'reproduce'])
+def test_a_prefix_of_a_flag_is_refused_not_taken_for_it(command, capsys):
+  # argparse's default would read --verbos as --verbose, and a new flag could
+  # silently change what an old command line's prefix means.
+  with pytest.raises(SystemExit) as done:
+    importlib.import_module(command).main(['photo.jpg'] * (command == 'predict_flowers') +
+                                          ['--verbos'])
+  assert_one_error(done.value.code, capsys.readouterr().err,
+                   'unrecognized arguments: --verbos')
 
 
 @pytest.mark.parametrize('argv, words', [

@@ -7,8 +7,10 @@ fine-tuning run on top of it are shared by the tests of this module.
 """
 import errno
 import glob
+import logging
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -23,10 +25,11 @@ from tf_compat import slim, tf
 from tiny_data import IMAGE_SIZE, command_line, read_record, train_flags, train_settings
 from transfer import bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
-from transfer.training import bottleneck_head, head_phase
+from transfer.training import bottleneck_head, head_phase, schedule
 
 pytestmark = pytest.mark.xdist_group('fast_transfer')
 HEADS = ('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits')
+BATCH_NORM_STATISTICS = ('BatchNorm/moving_mean', 'BatchNorm/moving_variance')
 HEAD_FLAGS = dict(head_epochs=6, head_batch_size=8, seed=3)
 
 
@@ -35,29 +38,46 @@ def head_flags(records, checkpoint, log_dir, bottleneck_dir, **extra):
                      bottleneck_dir=bottleneck_dir, **dict(HEAD_FLAGS, **extra))
 
 
+class _Lines(logging.Handler):
+  """Keeps the messages logged while attached."""
+
+  def __init__(self):
+    super(_Lines, self).__init__(logging.INFO)
+    self.lines = []
+
+  def emit(self, record):
+    self.lines.append(record.getMessage())
+
+
 @pytest.fixture(scope='module')
 def head_run(records, source_checkpoint, tmp_path_factory):
-  """The head alone (--num_epochs 0) on the two-colour set."""
+  """The head alone (--num_epochs 0) on the two-colour set, and the lines it logged."""
   folder = tmp_path_factory.mktemp('head_run')
   log_dir, cache_dir = str(folder / 'log'), str(folder / 'bottlenecks')
-  train_flowers.train(**head_flags(records, source_checkpoint, log_dir, cache_dir,
-                                  num_epochs=0))
+  logged = _Lines()
+  logging.getLogger('tensorflow').addHandler(logged)
+  try:
+    train_flowers.train(**head_flags(records, source_checkpoint, log_dir, cache_dir,
+                                    num_epochs=0))
+  finally:
+    logging.getLogger('tensorflow').removeHandler(logged)
   recorded = read_record(log_dir, 'schedule')
-  return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded,
+  return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded, logged=logged.lines,
               checkpoint=tf.train.latest_checkpoint(log_dir))
+
+
+def copy_of_head_run(head_run, log_dir):
+  """log_dir made a copy of the head run's: its checkpoint, record and TensorBoard events."""
+  shutil.copytree(head_run['log_dir'], log_dir)
+  # The copied run's own `checkpoint` file names the original's absolute path.
+  tf.train.update_checkpoint_state(log_dir, os.path.basename(head_run['checkpoint']))
+  return log_dir
 
 
 @pytest.fixture(scope='module')
 def top_run(records, source_checkpoint, head_run, tmp_path_factory):
   """Fine-tunes --fine_tune_from Mixed_7a for one epoch from a copy of the head run."""
-  log_dir = str(tmp_path_factory.mktemp('top_run') / 'log')
-  os.makedirs(log_dir)
-  for path in glob.glob(head_run['checkpoint'] + '.*') + [
-      os.path.join(head_run['log_dir'], 'run.json')]:
-    with open(path, 'rb') as src:
-      files.write_atomically(os.path.join(log_dir, os.path.basename(path)), src.read())
-  # The copied run's own `checkpoint` file would name the original's absolute path.
-  tf.train.update_checkpoint_state(log_dir, os.path.basename(head_run['checkpoint']))
+  log_dir = copy_of_head_run(head_run, str(tmp_path_factory.mktemp('top_run') / 'log'))
   flags = head_flags(records, source_checkpoint, log_dir, head_run['cache_dir'], num_epochs=1,
                      fine_tune_from='Mixed_7a', batch_size=8)
   return dict(log_dir=log_dir, flags=flags, result=train_flowers.train(**flags))
@@ -230,15 +250,45 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   assert not glob.glob(os.path.join(cache_dir, bottlenecks.key_id(other), '*'))
 
 
-def test_fine_tune_from_builds_no_gradient_below_and_freezes_batch_norm(records):
-  settings = train_settings(records, '/unused', fine_tune_from='Mixed_7a')
-  dataset = train_flowers.get_split('train', records)
+def top_graph_at_learning_rate_0(records, batch_norm):
+  """build_training_graph's TrainGraph of --fine_tune_from Mixed_7a at learning rate 0."""
+  settings = train_settings(records, '/unused', fine_tune_from='Mixed_7a', batch_size=8,
+                            fine_tune_batch_norm=batch_norm, initial_learning_rate=0)
+  return train_flowers.build_training_graph(settings, train_flowers.get_split('train', records))
+
+
+def moved_by_a_step(train_graph, checkpoint):
+  """The model variables one step of train_graph changes from `checkpoint`'s values."""
+  variables = slim.get_model_variables()
+  names = {v.op.name for v in variables}
+  with tf.Session() as sess:
+    # Only the rest (the step, Adam's slots) initialised: the model's 55M weights are restored.
+    sess.run([tf.variables_initializer([v for v in tf.global_variables()
+                                        if v.op.name not in names]),
+              tf.local_variables_initializer()])
+    tf.train.Saver(variables).restore(sess, checkpoint)
+    coord = tf.train.Coordinator()
+    threads = tf.train.start_queue_runners(sess, coord)
+    try:
+      sess.run(train_graph.train_op)
+      values = sess.run(variables)
+    finally:
+      coord.request_stop()
+      coord.join(threads, stop_grace_period_secs=5)
+  saved = tf.train.load_checkpoint(checkpoint)
+  return [v.op.name for v, value in zip(variables, values)
+          if not np.array_equal(value, saved.get_tensor(v.op.name))]
+
+
+def test_fine_tune_from_builds_no_gradient_below_and_freezes_batch_norm(records, head_run):
+  # The tutorial's batch norm in the top (--fine_tune_batch_norm train).
   with tf.Graph().as_default() as graph:
-    train_flowers.build_training_graph(settings, dataset)
+    train_graph = top_graph_at_learning_rate_0(records, 'train')
     ops = [op.name for op in graph.get_operations()]
     # The variable each moving-average update assigns to.
     updates = [op.inputs[0].op.name for op in tf.get_collection(tf.GraphKeys.UPDATE_OPS)]
     slots = {v.op.name for v in tf.global_variables() if v.op.name.endswith('/Adam')}
+    moved = moved_by_a_step(train_graph, head_run['checkpoint'])
   gradients = [n for n in ops if n.startswith('gradients/')]
   below = re.compile(r'InceptionResnetV2/(Conv2d_1a_3x3|Mixed_5b|Mixed_6a|Repeat_1)/')
   assert not [n for n in gradients if below.search(n)]
@@ -248,6 +298,26 @@ def test_fine_tune_from_builds_no_gradient_below_and_freezes_batch_norm(records)
   assert 'InceptionResnetV2/Mixed_7a/Branch_0/Conv2d_0a_1x1/BatchNorm/moving_mean' in updates
   assert slots and all(model.in_scopes(n, model.fine_tune_scopes('Mixed_7a')) for n in slots)
   assert not any('AuxLogits' in n for n in slots)
+  # So even at learning rate 0 a step after the head moves the top's statistics away
+  # from those the head was trained with (and nothing else).
+  assert moved and all(n.endswith(BATCH_NORM_STATISTICS) for n in moved)
+  assert {n for n in moved if n.endswith('moving_mean')} == {
+      n for n in updates if n.endswith('moving_mean')}
+
+
+def test_at_learning_rate_0_frozen_batch_norm_keeps_the_head_checkpoint_bitwise(records,
+                                                                               head_run):
+  # --fine_tune_batch_norm frozen, the default after a head: every batch-norm layer in
+  # inference mode, the top's included, so a step at rate 0 changes no variable at all
+  # (the model hands over the head's predictions).
+  with tf.Graph().as_default():
+    train_graph = top_graph_at_learning_rate_0(records, None)
+    assert not tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    statistics = [v.op.name for v in slim.get_model_variables()
+                  if v.op.name.endswith(BATCH_NORM_STATISTICS)]
+    assert len(statistics) > 400 and any(
+        model.in_scopes(n, model.fine_tune_scopes('Mixed_7a')) for n in statistics)
+    assert moved_by_a_step(train_graph, head_run['checkpoint']) == []
 
 
 def test_the_trunk_blocks_are_the_scopes_each_end_point_adds():
@@ -308,6 +378,10 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
            and not np.array_equal(before.get_tensor(n), after.get_tensor(n))]
   assert any(n.startswith('InceptionResnetV2/Mixed_7a/') for n in moved)
   assert any(n.startswith(LOGITS_LAYER_SCOPE) for n in moved)
+  # Batch norm frozen, the default after a head: the top's statistics stay, its beta learns.
+  assert not [n for n in moved if n.endswith(BATCH_NORM_STATISTICS)]
+  assert any(n.startswith('InceptionResnetV2/Mixed_7a/') and n.endswith('BatchNorm/beta')
+             for n in moved)
   # The run record keeps both phases: the head's results, then the layers fine-tuned.
   recorded = read_record(top_run['log_dir'], 'schedule')
   assert recorded['fine_tune_from'] == 'Mixed_7a' and recorded['num_epochs'] == 1
@@ -321,6 +395,105 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
   assert train_flowers.train(**dict(top_run['flags'], num_epochs=2))['global_step'] == 8
 
 
+@pytest.mark.parametrize('flags, mode', [
+    ({}, 'train'), (dict(head_epochs=2), 'frozen'), (dict(fine_tune_from='Mixed_7a'), 'frozen'),
+    (dict(fine_tune_from='Mixed_7a', fine_tune_batch_norm='train'), 'train'),
+    (dict(fine_tune_batch_norm='frozen'), 'frozen')])
+def test_batch_norm_is_frozen_by_default_only_after_a_head_or_in_a_top(records, flags, mode):
+  settings = train_settings(records, '/unused', **flags)
+  assert settings.fine_tune_batch_norm == mode
+  # Where build_model lets batch norm train: nowhere when frozen; else as before.
+  assert settings.batch_norm_scopes == ([] if mode == 'frozen' else settings.trained_scopes)
+
+
+def test_resuming_with_the_other_batch_norm_mode_is_refused(records, tmp_path):
+  log_dir = str(tmp_path)
+  started = train_settings(records, log_dir, fine_tune_from='Mixed_7a')
+  schedule.save_schedule(log_dir, schedule.schedule_of(started, 32))
+  other = train_settings(records, log_dir, fine_tune_from='Mixed_7a',
+                         fine_tune_batch_norm='train')
+  with pytest.raises(UsageError, match='fine_tune_batch_norm frozen -> train'):
+    schedule.check_schedule(log_dir, schedule.schedule_of(other, 32), True, False)
+  schedule.check_schedule(log_dir, schedule.schedule_of(started, 32), True, False)
+
+
+def test_tensorboard_keeps_the_head_curves_after_fine_tuning(head_run, top_run):
+  # Read as TensorBoard reads a log dir: each folder a run, and the events of a run
+  # whose steps start again (fine-tuning's session starts at step 0) purged.
+  from tensorboard.backend.event_processing import plugin_event_multiplexer
+  runs = plugin_event_multiplexer.EventMultiplexer(purge_orphaned_data=True)
+  runs.AddRunsFromDirectory(top_run['log_dir'])
+  runs.Reload()
+  head = {e.step: float(tf.make_ndarray(e.tensor_proto))
+          for e in runs.Tensors(bottleneck_head.SUMMARY_RUN, 'head/validation_accuracy')}
+  assert sorted(head) == list(range(1, 7))
+  # Fine-tuning's own curve (a test above may have resumed that run for a second epoch).
+  steps = [e.step for e in runs.Tensors('.', 'accuracy')]
+  assert steps[0] == 2 and steps == sorted(steps)
+  # The head checkpoint is its best epoch, as the curve shows it, and the run says so.
+  best = head_run['schedule']['head_best_epoch']
+  assert head[best] == max(head.values())
+  assert abs(head_run['schedule']['head_validation_accuracy'] - head[best]) < 1e-6
+  kept = [line for line in head_run['logged'] if line.startswith('Head trained: ')]
+  assert len(kept) == 1 and 'kept epoch %d of 6' % best in kept[0], kept
+
+
+def history(lines):
+  """[(validation accuracy, validation loss)] of each head epoch logged."""
+  return [(float(a), float(b)) for a, b in re.findall(
+      r'validation accuracy ([0-9.]+) \(balanced [0-9.]+\), validation loss ([0-9.]+)',
+      '\n'.join(lines))]
+
+
+def test_the_head_keeps_its_epoch_of_best_validation_accuracy(tmp_path, caplog):
+  # Validation holds the training vectors with the labels swapped: the better the
+  # head fits, the worse it validates, so the last epoch is not the best.
+  vectors = np.random.RandomState(0).rand(20, bottlenecks.VECTOR_SIZE).astype(np.float32)
+  labels = np.arange(20) % 2
+  cache = {'train': (vectors, labels), 'validation': (vectors, 1 - labels)}
+  s = train_flowers.make_settings(head_epochs=4, head_batch_size=5)
+
+  def train(epochs, cache=cache):
+    return bottleneck_head.train_head(cache, 2, s.head._replace(head_epochs=epochs),
+                                      s.optimizer, s.loss, 1, str(tmp_path))
+  caplog.set_level('INFO')
+  result = train(4)
+  scores = history(caplog.messages)
+  assert len(scores) == 4
+  best = max(range(4), key=lambda i: (scores[i][0], -scores[i][1], -i)) + 1
+  assert result.epoch == best < 4
+  assert (result.validation_accuracy, round(result.validation_loss, 4)) == scores[best - 1]
+  # The weights are that epoch's: training only that far gives the same.
+  np.testing.assert_allclose(train(best).weights, result.weights, rtol=0, atol=1e-6)
+  # Its validation loss is the plain cross-entropy of those weights.
+  logits = vectors.dot(result.weights) + result.biases
+  logits -= logits.max(axis=1, keepdims=True)
+  log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+  assert abs(-log_p[np.arange(20), 1 - labels].mean() - result.validation_loss) < 1e-4
+  # No validation split: the last epoch.
+  assert train(2, {'train': cache['train']}).epoch == 2
+
+
+def test_weighted_classes_keep_the_epoch_of_best_balanced_accuracy(tmp_path, caplog):
+  # Plain accuracy favours the first epoch, balanced accuracy the second.
+  first = dict(validation_accuracy=0.9, validation_balanced_accuracy=0.5, validation_loss=1.0)
+  second = dict(validation_accuracy=0.8, validation_balanced_accuracy=0.7, validation_loss=1.0)
+  assert not bottleneck_head._better(second, first, 'validation_accuracy')
+  assert bottleneck_head._better(second, first, 'validation_balanced_accuracy')
+  # Uneven validation labels; weighted training keeps the epoch its balanced figures say.
+  vectors = np.random.RandomState(1).rand(20, bottlenecks.VECTOR_SIZE).astype(np.float32)
+  labels = (np.arange(20) % 4 == 0).astype(np.int64)
+  s = train_flowers.make_settings(head_epochs=4, head_batch_size=5)
+  caplog.set_level('INFO')
+  result = bottleneck_head.train_head({'train': (vectors, labels),
+                                       'validation': (vectors, 1 - labels)}, 2, s.head,
+                                      s.optimizer, s.loss, 1, str(tmp_path), (1.0, 3.0))
+  scores = [(float(b), -float(l)) for b, l in re.findall(
+      r'\(balanced ([0-9.]+)\), validation loss ([0-9.]+)', caplog.text)]
+  assert len(scores) == 4
+  assert result.epoch == max(range(4), key=lambda i: (scores[i], -i)) + 1
+
+
 @pytest.mark.parametrize('extra, words', [
     (('--fine_tune_from', 'Mixed_9z'), ('Mixed_9z', 'Mixed_7a', 'Conv2d_7b_1x1')),
     (('--fine_tune_from', 'Mixed_7a', '--trainable_scopes', 'InceptionResnetV2/Logits'),
@@ -329,6 +502,7 @@ def test_fine_tuning_the_top_resumes_from_the_head_and_keeps_the_rest_bitwise(he
     (('--head_epochs', '2', '--ps_hosts', 'localhost:1', '--worker_hosts', 'localhost:2',
       '--job_name', 'worker'), ('--head_epochs', 'cluster')),
     (('--head_epochs', '-1'), ('--head_epochs', '0 or more')),
+    (('--fine_tune_batch_norm', 'off'), ('--fine_tune_batch_norm', 'frozen', 'train')),
     (('--num_epochs', '0'), ('--num_epochs 0', '--head_epochs')),
 ])
 def test_bad_transfer_flags_get_one_error_line(records, tmp_path, capsys, extra, words):

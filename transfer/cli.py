@@ -68,9 +68,13 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def new_parser(description, epilog=None):
-  """An argument parser with the flags every command shares: --debug and --verbose."""
+  """An argument parser with the flags every command shares: --debug and --verbose.
+
+  Flags are taken only by their full names.
+  """
+  # allow_abbrev=False: a prefix is never read as a flag (--checkpoint as --checkpoint_file).
   p = _OneLineParser(
-      description=description,
+      description=description, allow_abbrev=False,
       epilog=epilog or 'Errors are reported in one line on stderr, with exit status 1.')
   p.add_argument('--debug', action='store_true',
                  help='show the traceback of an error instead of one line')

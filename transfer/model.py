@@ -41,29 +41,30 @@ def in_scopes(name, scopes):
   return any(name == s or name.startswith(s + '/') for s in scopes)
 
 
-def _batch_norm_frozen_outside(trained_scopes):
-  """slim.batch_norm, in inference mode outside `trained_scopes`.
+def _batch_norm_frozen_outside(batch_norm_scopes):
+  """slim.batch_norm, in inference mode outside `batch_norm_scopes` (everywhere for []).
 
   Frozen layers then keep the checkpoint's moving statistics and normalise
   with them, as they did when it was trained, instead of with the statistics
-  of each small batch.
+  of each small batch. Their beta still gets gradients.
   """
   def batch_norm(inputs, **params):
-    if not in_scopes(tf.get_variable_scope().name, trained_scopes):
+    if not in_scopes(tf.get_variable_scope().name, batch_norm_scopes):
       params['is_training'] = False  # an explicit argument beats the network's arg_scope
     return slim.batch_norm(inputs, **params)
   return batch_norm
 
 
-def build_model(images, num_classes, is_training, trained_scopes=None, **scope_args):
+def build_model(images, num_classes, is_training, batch_norm_scopes=None, **scope_args):
   """Inception-ResNet-V2 on `images` under its arg_scope.
 
   Args:
     images: float32 [batch, size, size, 3] in [-1, 1].
     num_classes: outputs of the new heads.
     is_training: training mode (batch statistics, dropout) or inference.
-    trained_scopes: when given, batch norm outside these variable scopes runs
-      in inference mode even in training (see fine_tune_scopes).
+    batch_norm_scopes: when given, batch norm outside these variable scopes
+      runs in inference mode even in training (see fine_tune_scopes); [] freezes
+      every batch-norm layer, while dropout still follows is_training.
     **scope_args: inception_resnet_v2_arg_scope's, e.g. batch_norm_decay.
 
   Returns:
@@ -78,9 +79,10 @@ def build_model(images, num_classes, is_training, trained_scopes=None, **scope_a
                      '(with its auxiliary head) takes: pass --image_size %d or more'
                      % (min(images.shape.as_list()[1:3]), smallest, smallest))
   with slim.arg_scope(inception_resnet_v2_arg_scope(**scope_args)):
-    if trained_scopes is None:
+    if batch_norm_scopes is None:
       return inception_resnet_v2(images, num_classes=num_classes, is_training=is_training)
-    with slim.arg_scope([slim.conv2d], normalizer_fn=_batch_norm_frozen_outside(trained_scopes)):
+    with slim.arg_scope([slim.conv2d],
+                        normalizer_fn=_batch_norm_frozen_outside(batch_norm_scopes)):
       return inception_resnet_v2(images, num_classes=num_classes, is_training=is_training)
 
 

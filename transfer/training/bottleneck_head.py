@@ -8,9 +8,10 @@ same variables, initialiser and weight decay), trained on the same
 cross-entropy, with the run's --optimizer and its flags, --label_smoothing,
 --weight_decay and --clip_gradient_norm at the fixed --head_learning_rate.
 (No decay: the phase is a few hundred steps. No moving averages: fine-tuning
-starts them from the trained head.) Then `save_checkpoint` writes a normal
-checkpoint of the whole network: the restored base as it was, the trained
-Logits, AuxLogits as initialised, global step 0.
+starts them from the trained head.) The epoch of the best validation accuracy
+is kept. Then `save_checkpoint` writes a normal checkpoint of the whole network:
+the restored base as it was, that epoch's Logits, AuxLogits as initialised,
+global step 0.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -27,16 +28,23 @@ from transfer.training import losses, optimizers
 
 # Accuracy is measured in chunks of this many vectors.
 _EVAL_CHUNK = 1024
+# The sub-run of log_dir the head's summaries go to (TensorBoard shows it as the run
+# `head`): fine-tuning restarts at step 0 in log_dir itself, and TensorBoard drops the
+# events of a run whose steps start again.
+SUMMARY_RUN = 'head'
 
-# weights [VECTOR_SIZE, classes], biases [classes]; the last epoch's accuracies and loss.
+# weights [VECTOR_SIZE, classes], biases [classes] of the epoch kept (1-based), its
+# accuracies, validation loss (plain cross-entropy) and mean training loss.
 HeadResult = collections.namedtuple('HeadResult', [
-    'weights', 'biases', 'train_accuracy', 'validation_accuracy', 'loss'])
+    'weights', 'biases', 'epoch', 'train_accuracy', 'validation_accuracy',
+    'validation_balanced_accuracy', 'validation_loss', 'loss'])
 _HeadGraph = collections.namedtuple('_HeadGraph', [
-    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'predicted', 'weights',
-    'biases'])
+    'vectors', 'labels', 'is_training', 'logits', 'train_op', 'loss', 'predicted',
+    'cross_entropy', 'weights', 'biases'])
 
 
-def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings, class_weights):
+def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings,
+                class_weights=None):
   vectors = tf.placeholder(tf.float32, [None, bottlenecks.VECTOR_SIZE], name='bottlenecks')
   labels = tf.placeholder(tf.int64, [None], name='labels')
   is_training = tf.placeholder_with_default(False, [], name='is_training')
@@ -51,20 +59,45 @@ def _build_head(num_classes, learning_rate, optimizer_settings, loss_settings, c
   clip = losses.gradient_clipper(loss_settings.clip_gradient_norm)
   train_op = optimizer.apply_gradients(clip(grads) if clip else grads)
   predicted = tf.argmax(logits, 1)
+  # Plain (no smoothing, class weights or weight decay), so that runs with other flags compare.
+  cross_entropy = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=labels, logits=logits))
   weights, biases = slim.get_model_variables(LOGITS_LAYER_SCOPE)
-  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, predicted, weights,
-                    biases)
+  return _HeadGraph(vectors, labels, is_training, logits, train_op, loss, predicted,
+                    cross_entropy, weights, biases)
 
 
-def _accuracies(sess, head, vectors, labels, num_classes):
-  """(accuracy, balanced accuracy) of the head on the vectors; NaN for none."""
+def _evaluate(sess, head, vectors, labels, num_classes):
+  """(accuracy, balanced accuracy, mean plain cross-entropy) of the head in inference
+  mode; NaNs for no vector."""
   if not len(labels):
-    return float('nan'), float('nan')
+    return float('nan'), float('nan'), float('nan')
   confusion = np.zeros((num_classes, num_classes), np.int64)
+  cross_entropy = 0.0
   for start in range(0, len(labels), _EVAL_CHUNK):
-    predicted = sess.run(head.predicted, {head.vectors: vectors[start:start + _EVAL_CHUNK]})
+    chunk = {head.vectors: vectors[start:start + _EVAL_CHUNK],
+             head.labels: labels[start:start + _EVAL_CHUNK]}
+    predicted, summed = sess.run([head.predicted, head.cross_entropy], chunk)
     np.add.at(confusion, (labels[start:start + _EVAL_CHUNK], predicted), 1)
-  return np.trace(confusion) / float(len(labels)), metrics.balanced_accuracy(confusion)
+    cross_entropy += float(summed)  # a Python float: numpy 2 keeps float32, not JSON's
+  return (np.trace(confusion) / float(len(labels)), metrics.balanced_accuracy(confusion),
+          cross_entropy / len(labels))
+
+
+def _train_epoch(sess, head, vectors, labels, permutation, batch_size):
+  """One pass over the training vectors in `permutation`'s order; the mean loss."""
+  losses = []
+  for start in range(0, len(permutation), batch_size):
+    batch = permutation[start:start + batch_size]
+    losses.append(sess.run([head.train_op, head.loss], {
+        head.vectors: vectors[batch], head.labels: labels[batch], head.is_training: True})[1])
+  return float(np.mean(losses))
+
+
+def _better(values, best, measure):
+  """Whether an epoch beats the best so far: a higher `measure`, then a lower loss."""
+  return best is None or ((values[measure], -values['validation_loss']) >
+                          (best[measure], -best['validation_loss']))
 
 
 def _write_summaries(writer, epoch, values):
@@ -74,7 +107,11 @@ def _write_summaries(writer, epoch, values):
 
 def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, seed, log_dir,
                class_weights=None):
-  """Trains the Logits layer on cached vectors; logs and summarises every epoch.
+  """Trains the Logits layer on cached vectors; keeps its best epoch; logs and summarises.
+
+  The epoch kept is the one of the best validation accuracy, balanced when
+  the classes are weighted (ties: the lower validation loss, then the earlier
+  epoch); without validation vectors, the last.
 
   Args:
     cache: {'train': (vectors, labels), 'validation': ...}, as bottlenecks.cached.
@@ -83,45 +120,45 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
       head_batch_size (vectors a step), head_learning_rate.
     optimizer_settings, loss_settings: the run's OptimizerSettings and LossSettings.
     seed: the initial weights, the order of the vectors and the dropout; None: random.
-    log_dir: where the TensorBoard summaries (head/...) go.
+    log_dir: its sub-run SUMMARY_RUN gets the TensorBoard summaries (head/...).
     class_weights: a weight a class for the loss (class_weights.resolve), or None.
 
   Returns:
-    A HeadResult.
+    A HeadResult of the epoch kept.
   """
   train_vectors, train_labels = cache['train']
   validation = cache.get('validation', (np.zeros((0, bottlenecks.VECTOR_SIZE)), np.zeros(0)))
-  epochs, batch_size = settings.head_epochs, settings.head_batch_size
+  epochs = settings.head_epochs
   order = np.random.RandomState(seed)
+  best = None
+  measure = 'validation_accuracy' if class_weights is None else 'validation_balanced_accuracy'
   with tf.Graph().as_default():
     tf.set_random_seed(seed)
     head = _build_head(num_classes, settings.head_learning_rate, optimizer_settings,
                        loss_settings, class_weights)
-    writer = tf.summary.FileWriter(log_dir)
+    writer = tf.summary.FileWriter(os.path.join(log_dir, SUMMARY_RUN))
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
-      for epoch in range(epochs):
-        losses = []
-        permutation = order.permutation(len(train_labels))
-        for start in range(0, len(permutation), batch_size):
-          batch = permutation[start:start + batch_size]
-          losses.append(sess.run([head.train_op, head.loss], {
-              head.vectors: train_vectors[batch], head.labels: train_labels[batch],
-              head.is_training: True})[1])
-        values = {'loss': float(np.mean(losses))}
-        values['train_accuracy'], _ = _accuracies(sess, head, train_vectors, train_labels,
-                                                  num_classes)
-        values['validation_accuracy'], values['validation_balanced_accuracy'] = _accuracies(
-            sess, head, validation[0], validation[1], num_classes)
+      for epoch in range(1, epochs + 1):
+        values = {'loss': _train_epoch(sess, head, train_vectors, train_labels,
+                                       order.permutation(len(train_labels)),
+                                       settings.head_batch_size),
+                  'train_accuracy': _evaluate(sess, head, train_vectors, train_labels,
+                                              num_classes)[0]}
+        (values['validation_accuracy'], values['validation_balanced_accuracy'],
+         values['validation_loss']) = _evaluate(sess, head, validation[0], validation[1],
+                                                num_classes)
         tf.logging.info('head epoch %d/%d: loss %.4f, train accuracy %.4f, validation '
-                        'accuracy %.4f (balanced %.4f)', epoch + 1, epochs, values['loss'],
-                        values['train_accuracy'], values['validation_accuracy'],
-                        values['validation_balanced_accuracy'])
-        _write_summaries(writer, epoch + 1, values)
-      weights, biases = sess.run([head.weights, head.biases])
+                        'accuracy %.4f (balanced %.4f), validation loss %.4f', epoch, epochs,
+                        values['loss'], values['train_accuracy'],
+                        values['validation_accuracy'], values['validation_balanced_accuracy'],
+                        values['validation_loss'])
+        _write_summaries(writer, epoch, values)
+        if not len(validation[1]) or _better(values, best, measure):
+          best = dict(values, epoch=epoch, weights_and_biases=sess.run(
+              [head.weights, head.biases]))
     writer.close()
-  return HeadResult(weights, biases, values['train_accuracy'], values['validation_accuracy'],
-                    values['loss'])
+  return HeadResult(*best.pop('weights_and_biases'), **best)
 
 
 def save_checkpoint(log_dir, result, num_classes, image_size, checkpoint, exclude_scopes, seed):

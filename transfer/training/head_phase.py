@@ -3,14 +3,15 @@
 """The head-first phase of train_flowers.py (--head_epochs) and its flags.
 
 Cache each image's bottleneck once, train the new Logits layer on the cache,
-write a checkpoint of the whole network into log_dir. Fine-tuning (if
---num_epochs asks for any) then resumes from that checkpoint; a rerun finds it
-and never redoes the phase.
+write a checkpoint of the whole network, with the head's best epoch, into
+log_dir. Fine-tuning (if --num_epochs asks for any) then resumes from that
+checkpoint; a rerun finds it and never redoes the phase.
 """
 from __future__ import absolute_import, division, print_function
 
 import collections
 import functools
+import math
 import os
 
 from tf_compat import tf
@@ -30,6 +31,11 @@ bottleneck_dir = ''  # empty: DATASET_DIR/bottlenecks
 bottleneck_batch_size = 32  # images per forward pass of the cache pass
 # Train only this end point's block and those above it ('': every layer).
 fine_tune_from = ''
+# Batch norm while fine-tuning: 'frozen' runs every batch-norm layer in inference mode
+# (moving statistics kept as restored, beta still learns); 'train' is the tutorial's.
+# None: frozen after a head phase or with --fine_tune_from, else train.
+fine_tune_batch_norm = None
+BATCH_NORM_MODES = ('frozen', 'train')
 
 
 def add_flags(p):
@@ -45,6 +51,19 @@ def add_flags(p):
   p.add_argument('--fine_tune_from', default=fine_tune_from,
                  help='train this end point (e.g. Mixed_7a), the blocks above it and the '
                  'heads; the layers below keep their weights and batch-norm statistics')
+  p.add_argument('--fine_tune_batch_norm', choices=BATCH_NORM_MODES,
+                 default=fine_tune_batch_norm,
+                 help='frozen: every batch-norm layer in inference mode, its moving statistics '
+                 'kept as restored; train: the tutorial\'s batch statistics (default: frozen '
+                 'with --head_epochs or --fine_tune_from, else train)')
+
+
+def batch_norm_mode(mode, head_epochs, fine_tune_from):
+  """--fine_tune_batch_norm, its default filled in: frozen when fine-tuning a trained head
+  or a top, where batches of a few images would drag the checkpoint's statistics away."""
+  if mode:
+    return mode
+  return 'frozen' if head_epochs or fine_tune_from else 'train'
 
 
 class HeadSettings(collections.namedtuple(
@@ -54,6 +73,15 @@ class HeadSettings(collections.namedtuple(
               bottleneck_batch_size))):
   """The head phase's flags, by name; head_epochs 0 turns the phase off."""
   __slots__ = ()
+
+
+def _kept(result, epochs):
+  """Which epoch of the head the checkpoint holds, and why."""
+  if math.isnan(result.validation_accuracy):
+    return 'no validation split, so the last epoch (%d) is kept' % epochs
+  return ('kept epoch %d of %d, the best validation accuracy %.4f (balanced %.4f, loss %.4f)'
+          % (result.epoch, epochs, result.validation_accuracy,
+             result.validation_balanced_accuracy, result.validation_loss))
 
 
 def run(settings, splits, input_fn, session_config, run_schedule):
@@ -70,8 +98,9 @@ def run(settings, splits, input_fn, session_config, run_schedule):
       written.
 
   Returns:
-    The checkpoint written in log_dir, at global step 0, beside the run's
-    record (run.json).
+    The checkpoint written in log_dir, at global step 0: the head's epoch of the
+    best validation accuracy (bottleneck_head.train_head), beside the run's
+    record (run.json), which names that epoch.
   """
   s = settings
   exclude = s.exclude_scopes
@@ -93,12 +122,12 @@ def run(settings, splits, input_fn, session_config, run_schedule):
                                       s.log_dir, weights)
   path = bottleneck_head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
                                          s.imagenet_checkpoint_file, exclude, s.seed)
-  tf.logging.info('Head trained: validation accuracy %.4f; saved %s.',
-                  result.validation_accuracy, path)
+  tf.logging.info('Head trained: %s; saved as %s.', _kept(result, s.head.head_epochs), path)
   # In place: the fine-tuning phase saves this schedule again and keeps the head's record.
-  run_schedule.update(head_checkpoint=os.path.basename(path),
+  run_schedule.update(head_checkpoint=os.path.basename(path), head_best_epoch=result.epoch,
                       head_train_accuracy=result.train_accuracy,
-                      head_validation_accuracy=result.validation_accuracy)
+                      head_validation_accuracy=result.validation_accuracy,
+                      head_validation_loss=result.validation_loss)
   schedule.save_schedule(s.log_dir, run_schedule)
   model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
                       s.moving_average_decay)

@@ -24,7 +24,7 @@ TOP_FIELDS = (
     'dataset_dir', 'labels_file', 'file_pattern', 'image_size', 'log_dir',
     'imagenet_checkpoint_file', 'checkpoint_exclude_scopes', 'checkpoint_url',
     'download_checkpoint', 'from_scratch', 'num_epochs', 'batch_size', 'trainable_scopes',
-    'fine_tune_from', 'batch_norm_decay', 'seed', 'deterministic_input', 'moving_average_decay',
+    'fine_tune_from', 'fine_tune_batch_norm', 'batch_norm_decay', 'seed', 'deterministic_input', 'moving_average_decay',
     'allow_changed_schedule')
 # Each group: (field of TrainSettings, its value object, the flags it takes).
 GROUPS = (
@@ -65,6 +65,8 @@ class TrainSettings(collections.namedtuple('TrainSettings',
       UsageError: for flags that cannot go together, naming them and the fix.
     """
     flags = dict(flags)
+    flags['fine_tune_batch_norm'] = head_phase.batch_norm_mode(
+        flags.get('fine_tune_batch_norm'), flags.get('head_epochs'), flags.get('fine_tune_from'))
     groups = {}
     for field, make, names in GROUPS:
       values = {name: flags.pop(name) for name in names if name in flags}
@@ -102,6 +104,17 @@ class TrainSettings(collections.namedtuple('TrainSettings',
   def validation_batch_size(self):
     """--validation_batch_size, by default --batch_size."""
     return self.validation.validation_batch_size or self.batch_size
+
+  @property
+  def trained_scopes(self):
+    """The variable scopes --fine_tune_from trains; None: --trainable_scopes decides."""
+    return model.fine_tune_scopes(self.fine_tune_from) if self.fine_tune_from else None
+
+  @property
+  def batch_norm_scopes(self):
+    """Where batch norm trains (model.build_model): nowhere when frozen; else, with
+    --fine_tune_from, only in its scopes; None: everywhere."""
+    return [] if self.fine_tune_batch_norm == 'frozen' else self.trained_scopes
 
   @property
   def images_per_update(self):
