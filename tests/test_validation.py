@@ -169,17 +169,20 @@ def test_bad_validation_flags_get_one_error_line(records, tmp_path, capsys, extr
   assert not os.path.exists(log_dir)
 
 
+@pytest.mark.parametrize('shards', ['none', 'empty'])
 def test_without_a_validation_split_early_stopping_is_refused_and_validation_is_off(
-    records, tmp_path, capsys, caplog):
+    records, tmp_path, capsys, caplog, shards):
   data = copy_records(records, tmp_path)
   for path in glob.glob(os.path.join(data, 'flowers_validation_*')):
     os.remove(path)
+    if shards == 'empty':  # as an older converter wrote them for --validation_size 0
+      open(path, 'wb').close()
   log_dir = str(tmp_path / 'log')
   code = train_flowers.main(['--dataset_dir', data, '--log_dir', log_dir, '--image_size',
                              str(IMAGE_SIZE), '--from_scratch', '--validation_every_n_epochs',
                              '1', '--early_stopping_patience', '3'])
   assert_one_error(code, capsys.readouterr().err, '--early_stopping_patience', data,
-                   'no validation shards', '--validation_size')
+                   'no validation records', '--validation_size')
   assert not os.path.exists(log_dir)
   # Without early stopping the run trains on, unvalidated, and says so in one line.
   settings = train_flowers.make_settings(dataset_dir=data, log_dir=log_dir,
@@ -187,7 +190,8 @@ def test_without_a_validation_split_early_stopping_is_refused_and_validation_is_
   caplog.set_level(logging.INFO)
   assert validation.find_split(settings, train_flowers.get_split) == (None, False)
   assert [r.getMessage() for r in caplog.records if 'validation' in r.getMessage()] == [
-      'No validation split in %s: no validation while training, and no best checkpoint.' % data]
+      'No validation records in %s: no validation while training, and no best checkpoint.'
+      % data]
 
 
 # ---------------------------------------------------------------- small graphs

@@ -78,8 +78,9 @@ def find_split(settings, get_split):
     get_split: train_flowers.get_split.
 
   Returns:
-    (the split, or None when it is not converted or neither validation nor the
-    head phase reads it; True when the run validates).
+    (the split, or None when it has no records (no shards, or the empty ones an
+    older converter wrote) or neither validation nor the head phase reads it;
+    True when the run validates).
 
   Raises:
     UsageError: when early stopping is asked for and there is no validation split.
@@ -87,14 +88,15 @@ def find_split(settings, get_split):
   s, every = settings, settings.validation.validation_every_n_epochs
   if not s.deployment.is_chief or not (every or s.head.head_epochs):
     return None, False
-  if tf.gfile.Glob(os.path.join(s.dataset_dir, s.file_pattern % 'validation')):
+  shards = tf.gfile.Glob(os.path.join(s.dataset_dir, s.file_pattern % 'validation'))
+  if any(tf.io.gfile.stat(path).length for path in shards):  # a shard of no record is empty
     return get_split('validation', s.dataset_dir, s.file_pattern, s.labels_file), bool(every)
   if s.validation.early_stopping_patience:
     raise UsageError('--early_stopping_patience needs the validation split, and %s has no '
-                     'validation shards: convert the photos with --validation_size N, or drop '
+                     'validation records: convert the photos with --validation_size N, or drop '
                      '--early_stopping_patience' % s.dataset_dir)
   if every:
-    tf.logging.info('No validation split in %s: no validation while training, and no best '
+    tf.logging.info('No validation records in %s: no validation while training, and no best '
                     'checkpoint.', s.dataset_dir)
   return None, False
 
