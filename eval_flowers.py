@@ -2,7 +2,7 @@
 # see the LICENSE file.
 """Evaluates a fine-tuned Inception-ResNet-V2 on the flowers validation split.
 
-    python eval_flowers.py                      # latest checkpoint in ./log
+    python eval_flowers.py                      # the best (else latest) checkpoint in ./log
     python eval_flowers.py --clean_baseline     # an un-restored model
     python eval_flowers.py --imagenet_baseline  # ImageNet weights, untrained new heads
 
@@ -22,12 +22,12 @@ import numpy as np
 import train_flowers
 from tf_compat import slim, tf
 from train_flowers import get_split, load_batch, steps_per_epoch
-from transfer import (averages, checkpoints, cli, flags, metrics, model, model_settings,
-                      pictures, runtime)
+from transfer import (averages, best_checkpoint, checkpoints, cli, flags, metrics, model,
+                      model_settings, pictures, runtime)
 from transfer.training import control
 
 # ================ EVALUATION INFORMATION ================
-# The training log folder, whose latest checkpoint is evaluated.
+# The training log folder, whose best (else latest) checkpoint is evaluated.
 log_dir = './log'
 # Where evaluation summaries and pictures go.
 log_eval = './log_eval'
@@ -41,7 +41,7 @@ batch_size = 36
 # with the evaluation crop, every pass sees the same images the same way: more
 # passes change no figure. The report counts each image once however many.
 num_epochs = 1
-# Empty: the latest checkpoint in log_dir.
+# Empty: --checkpoint best or latest in log_dir.
 checkpoint_file = ''
 image_size = train_flowers.image_size
 summary_every_n_steps = control.summary_every_n_steps
@@ -220,16 +220,18 @@ def report(sess, sv, g, first, settings):
 
 
 def take_settings(settings):
-  """The settings with --image_size, --dataset_dir and labels filled from the trained log dir."""
+  """The settings with the checkpoint chosen (as --checkpoint_file), and --image_size,
+  --dataset_dir and labels filled from the trained log dir."""
   s = settings
   if s.clean_baseline or s.imagenet_baseline:
     # No fine-tuned checkpoint to read them from: the constants above.
     return s._replace(image_size=s.image_size or image_size,
                       dataset_dir=s.dataset_dir or dataset_dir, moving_averages=False)
-  choice, _ = model_settings.take(
-      checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir), s.image_size, s.dataset_dir,
-      s.labels_file, s.no_moving_average, (image_size, dataset_dir), use_dataset=True)
-  return s._replace(**choice._asdict())
+  checkpoint, line = best_checkpoint.choose(s.checkpoint_file, s.log_dir, s.checkpoint)
+  choice, _ = model_settings.take(checkpoint, s.image_size, s.dataset_dir, s.labels_file,
+                                  s.no_moving_average, (image_size, dataset_dir),
+                                  use_dataset=True, told=[line])
+  return s._replace(checkpoint_file=checkpoint, **choice._asdict())
 
 
 def run_evaluation(settings):

@@ -2,7 +2,7 @@
 # see the LICENSE file.
 """Exports a fine-tuned Inception-ResNet-V2 checkpoint for serving.
 
-    python export_flowers.py --output_dir export             # latest checkpoint in ./log
+    python export_flowers.py --output_dir export             # best or latest in ./log
     python export_flowers.py --output_dir export --tflite    # also model.tflite
 
 Writes, into OUTPUT_DIR:
@@ -22,12 +22,12 @@ from __future__ import absolute_import, division, print_function
 import sys
 
 from tf_compat import tf
-from transfer import averages, checkpoints, cli, exporting, flags, model, model_settings
+from transfer import averages, best_checkpoint, cli, exporting, flags, model, model_settings
 
 # ================ EXPORT INFORMATION ================
 output_dir = './export'
 log_dir = './log'
-# Empty: the latest checkpoint in log_dir.
+# Empty: --checkpoint best or latest in log_dir.
 checkpoint_file = ''
 # For a log dir that records no settings (see transfer/model_settings.py).
 dataset_dir = '.'
@@ -42,10 +42,10 @@ def write(settings):
   s = settings
   with exporting.output_dir_claimed(s.output_dir, s.overwrite):  # the log dir is only read
     # The checkpoint, and the names of its classes.
-    checkpoint = checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir)
+    checkpoint, line = best_checkpoint.choose(s.checkpoint_file, s.log_dir, s.checkpoint)
     choice, (_, names) = model_settings.take(
         checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
-        (image_size, dataset_dir))
+        (image_size, dataset_dir), told=[line])
     return exporting.write_export(s.output_dir, checkpoint, names, choice.image_size,
                                   s.model_version, s.tflite, choice.moving_averages)
 

@@ -23,14 +23,14 @@ import os
 import sys
 
 from tf_compat import tf
-from transfer import (averages, checkpoints, cli, flags, images, model, model_settings,
+from transfer import (averages, best_checkpoint, cli, flags, images, model, model_settings,
                       predictor)
 from transfer.errors import UsageError
 
 # ================ PREDICTION INFORMATION ================
-# The training log folder, whose latest checkpoint is used.
+# The training log folder, whose best (else latest) checkpoint is used.
 log_dir = './log'
-# Empty: the latest checkpoint in log_dir.
+# Empty: --checkpoint best or latest in log_dir.
 checkpoint_file = ''
 # For a log dir that records no settings (see transfer/model_settings.py):
 # where labels.txt is looked for, and the size the model was trained at.
@@ -62,10 +62,10 @@ def classify(settings, out=None, err=None):
     raise UsageError('no photo to classify: %s: %s; check the path' % (
         ', '.join(item for item, _ in missing), missing[0][1]))
   # The checkpoint, and the names of its classes.
-  checkpoint = checkpoints.find_checkpoint(s.checkpoint_file, s.log_dir)
+  checkpoint, line = best_checkpoint.choose(s.checkpoint_file, s.log_dir, s.checkpoint)
   choice, (labels_path, names) = model_settings.take(
       checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
-      (image_size, dataset_dir), out=err)
+      (image_size, dataset_dir), out=err, told=[line])
   k = min(s.top_k, len(names))
   results, skipped = [], []
 

@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 
 import functools
 import math
-import os
 import sys
 
 import inception_preprocessing
@@ -25,9 +24,8 @@ from transfer import averages, cli, flags, model, model_settings, runtime
 from transfer.datasets import records
 from transfer.deployment import clones, cluster
 from transfer.deployment.config import add_deployment_flags
-from transfer.errors import BAD_LABEL_TAG
 from transfer.training import (class_weighting, control, head_phase, learning_rate, loop, losses,
-                               optimizers, schedule, start)
+                               model_selection, optimizers, schedule, start, validation)
 from transfer.training.settings import TrainSettings
 
 # ================ DATASET INFORMATION ================
@@ -133,11 +131,7 @@ def load_batch(dataset, batch_size, height=image_size, width=image_size, is_trai
   raw_image, label = data_provider.get(['image', 'label'])
 
   # A label the label file does not name would train a wrong head silently.
-  with tf.control_dependencies([
-      tf.debugging.assert_less(label, tf.constant(dataset.num_classes, tf.int64),
-                               message='%s (%d classes)' % (BAD_LABEL_TAG, dataset.num_classes)),
-      tf.debugging.assert_non_negative(label, message=BAD_LABEL_TAG)]):
-    label = tf.identity(label)
+  label = records.checked_label(label, dataset.num_classes)
 
   image = inception_preprocessing.preprocess_image(raw_image, height, width, is_training,
                                                    add_image_summaries=not deterministic)
@@ -228,13 +222,12 @@ def build_training_graph(settings, dataset):
 
 
 # ================ HEAD FIRST ================
-def _head_first(settings, train_split, session_config, run_schedule):
+def _head_first(settings, train_split, validation_split, session_config, run_schedule):
   """--head_epochs: caches the bottlenecks, trains the Logits on them, saves the network."""
   s = settings
   splits = {'train': train_split}  # and validation, when converted
-  if tf.gfile.Glob(os.path.join(s.dataset_dir, s.file_pattern % 'validation')):
-    splits['validation'] = get_split('validation', s.dataset_dir, s.file_pattern,
-                                     s.labels_file)
+  if validation_split is not None:
+    splits['validation'] = validation_split
 
   def input_fn(split):
     # Read once, in order, with evaluation preprocessing: what eval_flowers sees.
@@ -262,9 +255,13 @@ def run_training(settings, master=''):
   tf.logging.info('Running on %s.', runtime.describe(s.runtime))
   dataset = get_split('train', s.dataset_dir, s.file_pattern, s.labels_file)
   resume_from, run_schedule = start.check_start(s, dataset)
+  validation_split, validates = validation.find_split(s, get_split)
+  selected = model_selection.resume(s.log_dir, resume_from)
+  if selected.stops(s.validation.early_stopping_patience):
+    return model_selection.already_stopped(selected, s.log_dir, resume_from)
   head_now = bool(s.head.head_epochs and not resume_from)  # else its checkpoint is there
   if head_now:
-    resume_from = _head_first(s, dataset, session_config, run_schedule)
+    resume_from = _head_first(s, dataset, validation_split, session_config, run_schedule)
   total_steps = s.num_epochs * steps_per_epoch(dataset.num_samples, s.images_per_update)
   done = start.steps_already_done(config, total_steps, resume_from, head_now)
   if done is not None:
@@ -272,6 +269,8 @@ def run_training(settings, master=''):
 
   with tf.Graph().as_default(), cluster.device_scope(config):
     graph = build_training_graph(s, dataset)
+    selection = model_selection.build(s, validation_split if validates else None,
+                                      graph.steps_per_epoch, resume_from, selected)
     init_fn = None
     if config.is_chief:
       init_fn = start.init_fn(s, graph.variables_to_restore, resume_from)
@@ -291,7 +290,7 @@ def run_training(settings, master=''):
         functools.partial(cluster.unanswered_ps, config) if config.cluster else None)
     with ctl.signals, control.input_failures_reported(s.dataset_dir, ctl), \
         sv.managed_session(master, config=cluster.session_config(config, session_config)) as sess:
-      loss = loop.train_loop(sess, sv, graph, s.num_epochs, ctl, config)
+      loss = loop.train_loop(sess, sv, graph, s.num_epochs, ctl, config, selection)
       accuracy, step = sess.run([graph.accuracy, graph.global_step])
       tf.logging.info('Final Loss: %s', loss)
       tf.logging.info('Final Accuracy: %s', accuracy)
@@ -363,6 +362,7 @@ def build_parser():
                  help='comma-separated scopes to train (default: all)')
   p.add_argument('--batch_norm_decay', type=float, default=batch_norm_decay)
   control.add_flags(p)
+  validation.add_flags(p)
   flags.add_seed_flags(p, seed)
   start.add_flags(p)
   head_phase.add_flags(p)

@@ -11,6 +11,9 @@ import pytest
 # runtime.graph_optimizations). Set before any script is imported; subprocesses
 # inherit it. Export TRANSFER_GRAPH_OPTIMIZATIONS=on to test with them.
 os.environ.setdefault('TRANSFER_GRAPH_OPTIMIZATIONS', 'off')
+# Validation while training builds the network twice and saves LOG_DIR/best: the
+# tests of it ask for it (--validation_every_n_epochs), the others train without.
+os.environ.setdefault('TRANSFER_VALIDATION_EVERY_N_EPOCHS', '0')
 
 # The scripts live at the top level, whichever way pytest is started.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -168,7 +168,8 @@ def test_clone_graph_devices_updates_and_regularisers(records):
 
 @pytest.fixture(scope='module')
 def two_clones(records, tmp_path_factory, monkeypatch_module):
-  """Two clones on the CPU train the heads for an epoch; the control's images a step kept."""
+  """Two clones on the CPU train the heads for an epoch and validate it; the control's images
+  a step kept."""
   log_dir = str(tmp_path_factory.mktemp('clones') / 'log')
   seen = []
   real = control.TrainingControl
@@ -180,7 +181,7 @@ def two_clones(records, tmp_path_factory, monkeypatch_module):
   monkeypatch_module.setattr(control, 'TrainingControl', recording)
   result = train_flowers.train(**train_flags(
       records, log_dir, num_clones=2, clone_on_cpu=True, from_scratch=True, num_epochs=1,
-      batch_norm_decay=0.5, **HEADS_ONLY))
+      batch_norm_decay=0.5, validation_every_n_epochs=1, **HEADS_ONLY))
   monkeypatch_module.undo()
   return dict(log_dir=log_dir, result=result, images_per_step=seen)
 
@@ -199,7 +200,8 @@ def model_variables(checkpoint):
 
 
 @pytest.mark.xdist_group('clones')
-def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, records, tmp_path):
+def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, records, tmp_path,
+                                                              capsys):
   # Each step takes a batch of 2 for each clone, and the progress lines count all 4.
   assert two_clones['result']['global_step'] == TRAIN_IMAGES // (2 * 2)
   assert two_clones['images_per_step'] == [4]
@@ -211,6 +213,12 @@ def test_two_clones_on_cpu_train_share_variables_and_evaluate(two_clones, record
       dataset_dir=records, log_dir=two_clones['log_dir'], log_eval=str(tmp_path / 'eval'),
       image_size=IMAGE_SIZE, num_epochs=1, batch_size=8)
   assert evaluated['confusion'].sum() == 8
+  # The validation of the epoch measured what eval measures, on the best checkpoint it kept.
+  best = read_record(two_clones['log_dir'], 'validation')
+  assert best['best_checkpoint'] == os.path.join('best', 'model.ckpt-8')
+  assert 'Using the best checkpoint %s' % os.path.join(
+      two_clones['log_dir'], best['best_checkpoint']) in capsys.readouterr().err
+  assert evaluated['accuracy'] == pytest.approx(best['best_accuracy'])
 
 
 @pytest.mark.xdist_group('clones')
@@ -348,7 +356,7 @@ def assert_all_exit_zero(c, codes):
 
 
 def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, records, tmp_path):
-  c = cluster('--cluster_timeout_secs', '300')
+  c = cluster('--cluster_timeout_secs', '300', '--validation_every_n_epochs', '1')
   codes = c.wait(900)
   assert_all_exit_zero(c, codes)
   total = int(math.ceil(TRAIN_IMAGES / 4.0))  # every worker's step is an update
@@ -361,6 +369,10 @@ def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, record
   assert 'all workers are done' in c.log('ps')
   # The chief's progress lines, the one training loop's: step/total, images/s, ETA.
   assert STEP_LINE.search(c.log('worker0'))
+  # The chief alone validates the epoch, and keeps the best checkpoint.
+  assert 'Epoch 1/1: validation accuracy' in c.log('worker0')
+  assert 'validation accuracy' not in c.log('worker1')
+  assert tf.train.latest_checkpoint(os.path.join(c.log_dir, 'best'))
   # Only the log dir: the chief records the image size and the data.
   result = eval_flowers.evaluate(log_dir=c.log_dir, log_eval=str(tmp_path / 'eval'),
                                  num_epochs=1, batch_size=8)

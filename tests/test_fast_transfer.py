@@ -23,7 +23,8 @@ from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHT
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
 from tiny_data import IMAGE_SIZE, command_line, read_record, train_flags, train_settings
-from transfer import bottlenecks, checkpoints, files, model
+from test_train_flowers import event_values
+from transfer import best_checkpoint, bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
 from transfer.training import bottleneck_head, head_phase, schedule
 
@@ -76,11 +77,13 @@ def copy_of_head_run(head_run, log_dir):
 
 @pytest.fixture(scope='module')
 def top_run(records, source_checkpoint, head_run, tmp_path_factory):
-  """Fine-tunes --fine_tune_from Mixed_7a for one epoch from a copy of the head run."""
+  """Fine-tunes --fine_tune_from Mixed_7a for one epoch from a copy of the head run,
+  validating the head checkpoint (epoch 0) and the epoch."""
   log_dir = copy_of_head_run(head_run, str(tmp_path_factory.mktemp('top_run') / 'log'))
   flags = head_flags(records, source_checkpoint, log_dir, head_run['cache_dir'], num_epochs=1,
                      fine_tune_from='Mixed_7a', batch_size=8)
-  return dict(log_dir=log_dir, flags=flags, result=train_flowers.train(**flags))
+  result = train_flowers.train(**dict(flags, validation_every_n_epochs=1))
+  return dict(log_dir=log_dir, flags=flags, result=result)
 
 
 def cache_of(cache_dir):
@@ -447,6 +450,22 @@ def test_tensorboard_keeps_the_head_curves_after_fine_tuning(head_run, top_run):
   assert abs(head_run['schedule']['head_validation_accuracy'] - head[best]) < 1e-6
   kept = [line for line in head_run['logged'] if line.startswith('Head trained: ')]
   assert len(kept) == 1 and 'kept epoch %d of 6' % best in kept[0], kept
+
+
+def test_the_head_is_validated_as_epoch_0_and_the_model_handed_over_is_no_worse(head_run,
+                                                                              top_run):
+  accuracy = event_values(top_run['log_dir'], 'validation/accuracy')
+  assert sorted(accuracy) == [0, 4]  # the head checkpoint (epoch 0), then epoch 1
+  # Epoch 0 measures the head's weights through the network, on the images themselves.
+  head = head_run['schedule']['head_validation_accuracy']
+  assert abs(accuracy[0] - head) <= 1 / 8.0 + 1e-6, (accuracy, head)
+  # What eval, predict and export take by default: the best of the two, never below the head.
+  record = read_record(top_run['log_dir'], 'validation')
+  assert record['best_accuracy'] == pytest.approx(max(accuracy.values()))
+  assert record['best_accuracy'] >= accuracy[0]
+  kept = best_checkpoint.find(top_run['log_dir'])
+  assert kept == os.path.join(top_run['log_dir'], record['best_checkpoint'])
+  assert kept.endswith('model.ckpt-%d' % record['best_step'])
 
 
 def history(lines):

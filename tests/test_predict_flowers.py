@@ -226,6 +226,7 @@ def test_missing_input_is_skipped_and_others_classified(records, trained, mixed,
   assert code == 2
   assert len(captured.out.splitlines()) == 1
   assert captured.err.strip().splitlines() == [
+      'Using the latest checkpoint %s.' % tf.train.latest_checkpoint(trained['log_dir']),
       'skipped /nonexistent/*.jpg: no such file, or no image in that folder or glob']
 
 

@@ -90,11 +90,18 @@ def add_imagenet_flags(p, checkpoint_file, checkpoint_exclude_scopes, help_suffi
 
 
 def add_trained_model_flags(p, log_dir, checkpoint_file, use):
-  """The fine-tuned checkpoint a command `use`s: --checkpoint_file, else LOG_DIR's latest."""
+  """The fine-tuned checkpoint a command `use`s: --checkpoint_file, else LOG_DIR's best or latest.
+
+  transfer/best_checkpoint.choose reads them.
+  """
   p.add_argument('--log_dir', default=log_dir,
-                 help='training log folder whose latest checkpoint is %s' % use)
+                 help='training log folder whose best or latest checkpoint is %s' % use)
+  p.add_argument('--checkpoint', choices=('best', 'latest'), default=None,
+                 help='best: LOG_DIR/best, the checkpoint of the best validation accuracy '
+                 "training saw; latest: LOG_DIR's last one (default: best when LOG_DIR has "
+                 'one, else latest)')
   p.add_argument('--checkpoint_file', default=checkpoint_file,
-                 help='checkpoint to use (default: latest in LOG_DIR)')
+                 help='checkpoint to use (default: --checkpoint in LOG_DIR)')
 
 
 def add_seed_flags(p, seed):

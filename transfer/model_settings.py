@@ -19,7 +19,7 @@ import sys
 import dataset_utils
 from inception_resnet_v2 import AUX_KERNEL, aux_logits_kernel_size, smallest_input_size
 from tf_compat import tf
-from transfer import averages, checkpoints, files, run_record
+from transfer import averages, best_checkpoint, checkpoints, files, run_record
 from transfer.datasets import records
 from transfer.errors import UsageError
 
@@ -123,7 +123,8 @@ def resolve(checkpoint, image_size, dataset_dir, labels_file, no_moving_average,
   """Fills the flags left unset (None) from the checkpoint's log dir, then checks them.
 
   Args:
-    checkpoint: the fine-tuned checkpoint; its folder holds the record.
+    checkpoint: the fine-tuned checkpoint; its folder holds the record (for
+      LOG_DIR/best/, the log dir above it).
     image_size, dataset_dir: the command's flags, None when not given.
     labels_file: the command's --labels_file ('' when not given).
     no_moving_average: the command's --no_moving_average.
@@ -135,7 +136,7 @@ def resolve(checkpoint, image_size, dataset_dir, labels_file, no_moving_average,
     pass: which values were taken, a size other than the trained one, and
     whether the weights' moving averages are used).
   """
-  folder = os.path.dirname(checkpoint) or '.'
+  folder = best_checkpoint.record_dir(checkpoint)
   record, record_file = load_with_path(folder)
   taken = []
   if image_size is None:
@@ -163,8 +164,10 @@ def resolve(checkpoint, image_size, dataset_dir, labels_file, no_moving_average,
 
 
 def take(checkpoint, image_size, dataset_dir, labels_file, no_moving_average, defaults,
-         use_dataset=False, out=None):
+         use_dataset=False, out=None, told=()):
   """`resolve`, then the class names the checkpoint fits; then tells what was taken.
+
+  told: lines to tell first, once the checks pass (which checkpoint was chosen).
 
   Returns:
     (ModelChoice, checkpoints.class_names's (label file path, [class names])).
@@ -176,7 +179,7 @@ def take(checkpoint, image_size, dataset_dir, labels_file, no_moving_average, de
                           defaults, use_dataset)
   labels = checkpoints.class_names(checkpoint, choice.dataset_dir, choice.labels_file)
   out = out or sys.stderr  # stdout may be a command's data
-  for line in notes:
+  for line in [line for line in told if line] + notes:
     out.write(line + '\n')
   out.flush()
   return choice, labels

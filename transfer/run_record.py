@@ -2,13 +2,15 @@
 # see the LICENSE file.
 """One record of a training run beside its checkpoints: LOG_DIR/run.json.
 
-It has two sections, each written whole and the file atomically:
+Its sections are each written whole, and the file atomically:
 - 'schedule': what a resumed run must keep, the flags that set what a step does
   (transfer/training/schedule.py), with the head phase's results;
 - 'model': what using the model needs, image size, classes, labels, dataset and
-  moving-average decay (transfer/model_settings.py).
+  moving-average decay (transfer/model_settings.py);
+- 'validation': the best validation so far, the checkpoint kept in LOG_DIR/best
+  and the early-stopping count (transfer/training/model_selection.py).
 
-Log dirs of earlier versions hold the two in schedule.json and
+Log dirs of earlier versions hold the first two in schedule.json and
 model_settings.json: a section run.json lacks is read from there.
 """
 from __future__ import absolute_import, division, print_function
@@ -21,7 +23,7 @@ from transfer import files
 FILENAME = 'run.json'
 # Where log dirs written before run.json keep each section.
 LEGACY_FILENAMES = {'schedule': 'schedule.json', 'model': 'model_settings.json'}
-SECTIONS = tuple(sorted(LEGACY_FILENAMES))
+SECTIONS = ('model', 'schedule', 'validation')
 
 
 def record_path(log_dir):
@@ -38,7 +40,7 @@ def read_section(log_dir, section):
 
   Args:
     log_dir: the training log folder.
-    section: 'schedule' or 'model'.
+    section: one of SECTIONS.
 
   Returns:
     (the section's dict, its file), or (None, None) when no file holds it.
@@ -54,8 +56,8 @@ def read_section(log_dir, section):
       raise ValueError('%s is damaged (not valid JSON: %s)' % (path, e))
     if section in record:
       return record[section], path
-  legacy = os.path.join(log_dir, LEGACY_FILENAMES[section])
-  if not os.path.isfile(legacy):
+  legacy = os.path.join(log_dir, LEGACY_FILENAMES.get(section, ''))
+  if section not in LEGACY_FILENAMES or not os.path.isfile(legacy):
     return None, None
   try:
     return _load_json(legacy), legacy
@@ -66,8 +68,8 @@ def read_section(log_dir, section):
 def write_section(log_dir, section, value):
   """Replaces one section of LOG_DIR/run.json (folder and file made when missing).
 
-  The other section is kept: from run.json, else from its legacy file, so that
-  a log dir of an earlier version moves to run.json whole.
+  The other sections are kept: from run.json, else from their legacy files, so
+  that a log dir of an earlier version moves to run.json whole.
   """
   if section not in SECTIONS:
     raise ValueError('unknown section %r of %s' % (section, FILENAME))

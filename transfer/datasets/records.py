@@ -13,7 +13,7 @@ import os
 import dataset_utils
 from tf_compat import slim, tf
 from transfer.datasets import publish
-from transfer.errors import UsageError
+from transfer.errors import BAD_LABEL_TAG, UsageError
 
 # Train and validation, as in TF-slim's flowers set.
 SPLITS = ('train', 'validation')
@@ -132,3 +132,12 @@ def tfexample_decoder():
       'label': slim.tfexample_decoder.Tensor('image/class/label'),
   }
   return slim.tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
+
+
+def checked_label(label, num_classes):
+  """`label`, failing with BAD_LABEL_TAG when outside [0, num_classes): a wrong head else."""
+  with tf.control_dependencies([
+      tf.debugging.assert_less(label, tf.constant(num_classes, tf.int64),
+                               message='%s (%d classes)' % (BAD_LABEL_TAG, num_classes)),
+      tf.debugging.assert_non_negative(label, message=BAD_LABEL_TAG)]):
+    return tf.identity(label)

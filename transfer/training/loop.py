@@ -3,7 +3,8 @@
 """The training loop: one for a single process, for clones, and for a cluster's workers.
 
 Between steps it lets the TrainingControl check the stop signals, save and log
-progress. In a cluster the global step is shared, so it is read back after each
+progress, and the chief's ModelSelection validate, keep the best checkpoint
+and stop early (transfer/training/model_selection.py). In a cluster the global step is shared, so it is read back after each
 update (any worker may advance it), every step but the first has a deadline,
 and the chief waits for the other workers at the end.
 """
@@ -30,8 +31,12 @@ def _log_epoch(sess, graph, epoch, num_epochs, stepped):
     tf.logging.info('Current Streaming Accuracy: %s', accuracy_value)
 
 
-def _run_steps(sess, sv, graph, num_epochs, control, config, step):
-  """Trains from global step `step` to the last one; returns (last loss, step, own steps)."""
+def _run_steps(sess, sv, graph, num_epochs, control, config, step, selection):
+  """Trains from global step `step` to the last one, or until early stopping.
+
+  Returns:
+    (last loss, step, own steps).
+  """
   total_steps = graph.steps_per_epoch * num_epochs
   summary_every_n_steps = control.settings.summary_every_n_steps
   # The header comes at the start of each epoch (and when a cluster's shared
@@ -40,7 +45,9 @@ def _run_steps(sess, sv, graph, num_epochs, control, config, step):
   # The first step waits for the slowest worker to start: no deadline.
   deadline = tf.RunOptions(timeout_in_ms=config.timeout_secs * 1000) if config.cluster else None
   loss, own_steps = float('nan'), 0
-  while step < total_steps and not sv.should_stop():
+  stopped = bool(selection) and selection.begin(sess, sv, step,
+                                                lambda: control.signals.requested)
+  while not stopped and step < total_steps and not sv.should_stop():
     control.check_signal(sess)
     if config.is_chief and step // graph.steps_per_epoch != epoch:
       epoch = step // graph.steps_per_epoch
@@ -61,13 +68,14 @@ def _run_steps(sess, sv, graph, num_epochs, control, config, step):
     if with_summary:
       sv.summary_computed(sess, results[-1], global_step=step)
     control.step_done(sess, step, loss)
-  if step < total_steps:  # an input thread failed and asked the Supervisor to stop
+    stopped = bool(selection) and selection.after_step(sess, sv, step)
+  if step < total_steps and not stopped:  # an input thread failed, asking the Supervisor to stop
     control.input_stopped(step)
   return loss, step, own_steps
 
 
-def train_loop(sess, sv, graph, num_epochs, control, config):
-  """Runs the remaining steps: epoch and progress logs, summaries, saves.
+def train_loop(sess, sv, graph, num_epochs, control, config, selection=None):
+  """Runs the remaining steps: epoch and progress logs, summaries, saves, validations.
 
   Args:
     sess: the Supervisor's session.
@@ -76,6 +84,7 @@ def train_loop(sess, sv, graph, num_epochs, control, config):
     num_epochs: epochs the run trains in all.
     control: the run's training.control.TrainingControl (with its ControlSettings).
     config: the run's DeploymentConfig.
+    selection: the chief's model_selection.ModelSelection, or None (no validation).
 
   Returns:
     The last step's loss (NaN when no step ran).
@@ -91,7 +100,8 @@ def train_loop(sess, sv, graph, num_epochs, control, config):
     tf.logging.info('log_dir already holds %d of %d steps: nothing to train.', step, total_steps)
   with cluster.failures_reported(config):
     cluster.start_sync(sess, config, graph.sync)
-    loss, step, own_steps = _run_steps(sess, sv, graph, num_epochs, control, config, step)
+    loss, step, own_steps = _run_steps(sess, sv, graph, num_epochs, control, config, step,
+                                       selection)
   if config.cluster:
     tf.logging.info('worker %d ran %d training steps; global step %d.', config.task_index,
                     own_steps, step)

@@ -5,9 +5,9 @@
 `TrainSettings.from_flags(**flags)` takes the flags by name, as the command
 line or `train_flowers.train(**flags)` give them, groups them into the value
 objects of the modules that read them (learning rate, optimizer, loss,
-control, head phase, runtime, deployment), fills the defaults that depend on
-other flags and refuses flags that cannot go together: after it, nothing
-checks a flag again.
+control, head phase, runtime, validation, deployment), fills the defaults
+that depend on other flags and refuses flags that cannot go together: after
+it, nothing checks a flag again.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -17,7 +17,7 @@ from transfer import model, runtime
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
 from transfer.flags import split_scopes
-from transfer.training import control, head_phase, learning_rate, losses, optimizers
+from transfer.training import control, head_phase, learning_rate, losses, optimizers, validation
 
 # The flags read directly off TrainSettings; the rest sit in its groups below.
 TOP_FIELDS = (
@@ -35,6 +35,7 @@ GROUPS = (
     ('control', control.ControlSettings, control.ControlSettings._fields),
     ('head', head_phase.HeadSettings, head_phase.HeadSettings._fields),
     ('runtime', runtime.RuntimeSettings, runtime.RuntimeSettings._fields),
+    ('validation', validation.ValidationSettings, validation.ValidationSettings._fields),
     ('deployment', DeploymentConfig.from_flags, DeploymentConfig.FLAGS),
 )
 
@@ -44,8 +45,9 @@ class TrainSettings(collections.namedtuple('TrainSettings',
   """A training run's settings: the top-level flags, and one value object a concern.
 
   Make it with `from_flags`; the fields are the flags of the same names, and
-  learning_rate, optimizer, loss, control, head, runtime and deployment hold
-  the groups (LearningRateSettings, OptimizerSettings, ..., DeploymentConfig).
+  learning_rate, optimizer, loss, control, head, runtime, validation and
+  deployment hold the groups (LearningRateSettings, OptimizerSettings, ...,
+  DeploymentConfig).
   """
   __slots__ = ()
 
@@ -91,11 +93,17 @@ class TrainSettings(collections.namedtuple('TrainSettings',
     if self.head.head_epochs and self.deployment.cluster:
       raise UsageError('--head_epochs runs in one process: train the head alone first '
                        '(--num_epochs 0), then start the cluster on that --log_dir')
+    self.validation.check(self.deployment.cluster)
 
   @property
   def exclude_scopes(self):
     """--checkpoint_exclude_scopes as a list."""
     return split_scopes(self.checkpoint_exclude_scopes)
+
+  @property
+  def validation_batch_size(self):
+    """--validation_batch_size, by default --batch_size."""
+    return self.validation.validation_batch_size or self.batch_size
 
   @property
   def trained_scopes(self):

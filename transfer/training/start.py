@@ -100,14 +100,15 @@ def steps_already_done(config, total_steps, resume_from, head_just_trained=False
 
 def warn_slow_batch_norm(batch_norm_decay, from_scratch, total_steps):
   """Moving averages that cannot settle make is_training=False eval useless."""
-  horizon = 1.0 / (1.0 - batch_norm_decay)
+  # A decay of 1 never moves the statistics: an endless horizon.
+  horizon = 1.0 / (1.0 - batch_norm_decay) if batch_norm_decay < 1 else float('inf')
   if from_scratch and total_steps < 3 * horizon - 1e-6:  # 0.9 is 10 steps, not 10.000002
     # A decay whose averages span a third of the run, else: more steps.
     fitting = math.floor(100 * (1 - 3.0 / total_steps) + 1e-6) / 100 if total_steps else 0
     fix = ('pass --batch_norm_decay %g or less, or train more epochs' % fitting
            if 0.5 <= fitting < batch_norm_decay else 'train more epochs')
     tf.logging.warning(
-        'batch_norm_decay %g averages over ~%d steps but training runs %d from '
+        'batch_norm_decay %g averages over ~%.0f steps but training runs %d from '
         'scratch: evaluation will suffer; %s', batch_norm_decay, horizon, total_steps, fix)
 
 
