@@ -96,8 +96,8 @@ def classify(settings, out=None, err=None):
         'checkpoint': checkpoint, 'labels_file': labels_path, 'image_size': choice.image_size,
         'images': results, 'skipped': skipped})
   if not results:
-    raise UsageError('none of the %d photos could be classified (see the skipped lines '
-                     'above): pass JPEG, PNG, GIF or BMP files' % len(skipped))
+    raise UsageError('no photo could be classified (%d skipped, see the lines above): pass '
+                     'JPEG, PNG, GIF or BMP files' % len(skipped))
   return results, skipped
 
 

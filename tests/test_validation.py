@@ -116,11 +116,14 @@ def test_checkpoint_best_or_latest_and_checkpoint_file_wins(stopped, tmp_path, c
   latest = os.path.join(log_dir, 'model.ckpt-12')
   said_best = ('Using the best checkpoint %s, validation accuracy %.4f at epoch 1 (--checkpoint '
                'latest: the last one).' % (best, stopped['record']['best_accuracy']))
-  # predict names its checkpoint before it reads any photo: none here, so no graph is built.
+  # predict names its checkpoint before it reads any photo: an empty one here, skipped
+  # unread, so no graph is built (and nothing classified: exit 1).
+  empty = tmp_path / 'empty.jpg'
+  empty.write_bytes(b'')
   for flags, line in (([], said_best), (['--checkpoint', 'best'], said_best),
                       (['--checkpoint', 'latest'], 'Using the latest checkpoint %s (--checkpoint '
                                                    'best: %s).' % (latest, best))):
-    assert predict_flowers.main(['--log_dir', log_dir, str(tmp_path / 'none.jpg')] + flags) == 2
+    assert predict_flowers.main(['--log_dir', log_dir, str(empty)] + flags) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == line, flags
     # The settings of a best checkpoint come from the log dir above best/.
@@ -141,8 +144,9 @@ def test_checkpoint_best_or_latest_and_checkpoint_file_wins(stopped, tmp_path, c
 def test_checkpoint_best_without_a_best_checkpoint_is_one_error_line(tmp_path, capsys):
   log_dir = str(tmp_path / 'log')
   os.makedirs(os.path.join(log_dir, 'best'))  # an empty one counts for nothing
+  (tmp_path / 'empty.jpg').write_bytes(b'')  # a photo there: predict looks for the checkpoint
   code = predict_flowers.main(['--log_dir', log_dir, '--checkpoint', 'best',
-                               str(tmp_path / 'none.jpg')])
+                               str(tmp_path / 'empty.jpg')])
   assert_one_error(code, capsys.readouterr().err, '--checkpoint best',
                    best_checkpoint.folder(log_dir), '--checkpoint latest')
 

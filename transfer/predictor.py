@@ -19,28 +19,46 @@ NOT_AN_IMAGE = 'not an image (neither TensorFlow nor Pillow can decode it)'
 
 
 class Predictor(object):
-  """A session holding the restored model, fed one image and one batch at a time."""
+  """A session holding the restored model, fed one image and one batch at a time.
+
+  The graph is built and restored at the first image to decode, so that files
+  skipped unread (empty, missing) cost no graph.
+  """
 
   def __init__(self, checkpoint, num_classes, size, moving_averages=False):
-    self.graph = tf.Graph()
-    with self.graph.as_default():
-      self.encoded = tf.placeholder(tf.string, [], name='image_bytes')
-      self.preprocessed = images.preprocess(self.encoded, size)
-      self.images, self.probabilities = model.build_classifier(num_classes, size)
-      self.sess = tf.Session(config=runtime.session_config())
-      model.restore_model(self.sess, checkpoint, moving_averages)
-    self.graph.finalize()
+    self.model = (checkpoint, num_classes, size, moving_averages)
+    self.sess = None
+
+  def start(self):
+    """Builds the graph and restores the model, once; returns the session."""
+    if self.sess is None:
+      checkpoint, num_classes, size, moving_averages = self.model
+      graph = tf.Graph()
+      with graph.as_default():
+        self.encoded = tf.placeholder(tf.string, [], name='image_bytes')
+        self.preprocessed = images.preprocess(self.encoded, size)
+        self.images, self.probabilities = model.build_classifier(num_classes, size)
+        sess = tf.Session(config=runtime.session_config())
+        try:
+          model.restore_model(sess, checkpoint, moving_averages)
+        except BaseException:
+          sess.close()
+          raise
+      graph.finalize()
+      self.sess = sess  # only once restored
+    return self.sess
 
   def prepare(self, data):
     """Encoded bytes -> preprocessed float32 [S, S, 3]; raises on undecodable data."""
-    return self.sess.run(self.preprocessed, {self.encoded: data})
+    return self.start().run(self.preprocessed, {self.encoded: data})
 
   def classify(self, batch):
     """Preprocessed float32 [N, S, S, 3] -> probabilities [N, num_classes]."""
-    return self.sess.run(self.probabilities, {self.images: batch})
+    return self.start().run(self.probabilities, {self.images: batch})
 
   def close(self):
-    self.sess.close()
+    if self.sess is not None:
+      self.sess.close()
 
 
 def read_and_prepare(predictor, path):
@@ -52,6 +70,7 @@ def read_and_prepare(predictor, path):
     return None, e.strerror or str(e)
   if not data:
     return None, 'empty file'
+  predictor.start()  # outside the try: a failure here is the model's, not the photo's
   try:
     return predictor.prepare(data), None
   except tf.errors.InvalidArgumentError:
