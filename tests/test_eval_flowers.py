@@ -16,6 +16,13 @@ from transfer import checkpoints, locks, pictures
 pytestmark = pytest.mark.xdist_group('eval_flowers')
 
 
+def test_the_group_keeps_the_module_on_one_worker(request):
+  # pytest 9.2 with pytest-xdist 3.8 dropped the groups (see requirements-tf2.txt): each
+  # worker then made the module fixtures again. A grouped test's id names its group.
+  if getattr(request.config.option, 'dist', 'no') == 'loadgroup':
+    assert request.node.nodeid.endswith('@eval_flowers'), request.node.nodeid
+
+
 def eval_flags(records, log_dir, log_eval, **extra):
   """eval_flowers.evaluate's keywords; `extra` adds flags or overrides these."""
   return dict(dict(dataset_dir=records, log_dir=log_dir, log_eval=log_eval, image_size=IMAGE_SIZE,

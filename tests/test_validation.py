@@ -80,8 +80,11 @@ def test_validation_goes_on_the_epoch_line_and_into_tensorboard(stopped):
   assert list(accuracy.values()) == pytest.approx([record['best_accuracy']] * 3)
   assert list(loss.values()) == pytest.approx([record['best_loss']] * 3)
   line = [l for l in stopped['lines'] if l.startswith('Epoch 2/6: validation')][0]
-  assert ('validation accuracy %.4f, loss %.4f (8 images, '
-          % (record['best_accuracy'], record['best_loss'])) in line
+  assert ('validation accuracy %.4f (balanced %.4f), loss %.4f (8 images, '
+          % (record['best_accuracy'], record['best_balanced_accuracy'],
+             record['best_loss'])) in line
+  balanced = event_values(stopped['log_dir'], 'validation/balanced_accuracy')
+  assert list(balanced.values()) == pytest.approx([record['best_balanced_accuracy']] * 3)
   assert line.endswith('the best: epoch 1, %.4f' % record['best_accuracy'])
 
 
@@ -95,7 +98,8 @@ def test_the_best_checkpoint_holds_the_models_variables_and_its_scores(stopped):
   assert tf.train.load_checkpoint(best).get_tensor('global_step') == 4
   info = best_checkpoint.info_of(best)
   assert info == dict(epoch=1, step=4, accuracy=stopped['record']['best_accuracy'],
-                      loss=stopped['record']['best_loss'])
+                      loss=stopped['record']['best_loss'],
+                      balanced_accuracy=stopped['record']['best_balanced_accuracy'])
   assert sorted(os.listdir(folder)) == ['checkpoint', 'model.ckpt-4.data-00000-of-00001',
                                         'model.ckpt-4.index', best_checkpoint.INFO]
   assert not glob.glob(folder + '.*')  # no staging folder left
@@ -221,13 +225,17 @@ def test_each_pass_reads_every_image_once_and_a_signal_stops_it_between_batches(
   with tf.Graph().as_default():
     iterator = tf.data.make_initializable_iterator(tf.data.Dataset.range(10).batch(3))
     batch = iterator.get_next()  # batches of 3, 3, 3 and 1
-    # "Correct": the images 0-3; "loss": the image's number.
+    # Every image of class 0, predicted right for the images 0-3; "loss": its number.
+    right = tf.reduce_sum(tf.cast(batch < 4, tf.int64))
+    confusion = tf.stack([tf.stack([right, tf.size(batch, out_type=tf.int64) - right]),
+                          tf.zeros([2], tf.int64)])
     graph = validation.ValidationGraph(
-        iterator.initializer, tf.reduce_sum(tf.cast(batch < 4, tf.int64)),
-        tf.reduce_sum(tf.cast(batch, tf.float64)), tf.size(batch), 10, None)
+        iterator.initializer, confusion, tf.reduce_sum(tf.cast(batch, tf.float64)),
+        tf.size(batch), 10, None)
     with tf.Session() as sess:
       passes = [validation.run_pass(sess, graph) for _ in range(2)]
-      assert [(p.images, p.accuracy, p.loss) for p in passes] == [(10, 0.4, 4.5)] * 2
+      assert [(p.images, p.accuracy, p.loss, p.balanced_accuracy) for p in passes] == [
+          (10, 0.4, 4.5, 0.4)] * 2
       asked = []
       assert validation.run_pass(sess, graph, lambda: asked.append(1) or len(asked) > 1) is None
       assert len(asked) == 2  # before the first batch, then the signal came
@@ -266,7 +274,7 @@ def selection_of(tiny_graph, log_dir, scores, every=2, patience=0, selection=Non
 
   def scored_pass(sess, unused_graph, unused_should_stop):
     accuracy, loss = scores[int(sess.run('w:0')) // STEPS_PER_EPOCH]
-    return validation.Result(accuracy, loss, 8, 0.1)
+    return validation.Result(accuracy, loss, 8, 0.1, accuracy)
   monkeypatch.setattr(validation, 'run_pass', scored_pass)
   settings = validation.ValidationSettings(every, None, patience)
   return model_selection.ModelSelection(settings, graph, log_dir, STEPS_PER_EPOCH, 7,
@@ -295,7 +303,8 @@ def test_every_n_epochs_after_the_last_and_the_head_as_epoch_0(tiny_graph, tmp_p
   sv = Recorded()
   assert run_steps(selection, tiny_graph, list(range(0, 29)), sv) is None
   assert [step for step, _ in sv.summaries] == [0, 8, 16, 24, 28]
-  assert sv.summaries[2][1] == {'validation/accuracy': 0.75, 'validation/loss': 0.5}
+  assert sv.summaries[2][1] == {'validation/accuracy': 0.75, 'validation/balanced_accuracy': 0.75,
+                                'validation/loss': 0.5}
   best = best_checkpoint.find(log_dir)
   assert best == os.path.join(log_dir, 'best', 'model.ckpt-16')
   assert tf.train.load_checkpoint(best).get_tensor('w') == 16  # the weights of step 16
@@ -359,3 +368,14 @@ def test_a_crash_at_any_moment_leaves_the_old_best_or_the_new_one_whole(tiny_gra
     best_checkpoint.settle(log_dir)
     assert sorted(os.listdir(log_dir)) == ['best']
     assert best_checkpoint.find(log_dir).endswith('best/model.ckpt-%d' % expected)
+
+
+def test_weighted_classes_choose_the_best_on_balanced_accuracy():
+  # The second validation is less accurate, but its classes are better balanced.
+  first = validation.Result(0.9, 1.0, 8, 0.1, 0.5)
+  second = validation.Result(0.8, 1.0, 8, 0.1, 0.7)
+  plain, _ = model_selection.Selection().after(1, 4, first, 0)
+  assert not plain.after(2, 8, second, 0)[1]
+  weighted, _ = model_selection.Selection().after(1, 4, first, 0, model_selection.BALANCED)
+  again, improved = weighted.after(2, 8, second, 0, model_selection.BALANCED)
+  assert improved and (again.best_epoch, again.best_balanced_accuracy) == (2, 0.7)

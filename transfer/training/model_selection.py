@@ -4,9 +4,11 @@
 
 Every --validation_every_n_epochs epochs, and after the last one, the chief
 measures the validation split (transfer/training/validation.py), logs it on
-the epoch's line and in TensorBoard (validation/accuracy, validation/loss at
-the global step). A better validation (a higher accuracy; at the same
-accuracy, a lower loss) replaces LOG_DIR/best (transfer/best_checkpoint.py).
+the epoch's line and in TensorBoard (validation/accuracy,
+validation/balanced_accuracy, validation/loss at the global step). A better
+validation (a higher accuracy, balanced accuracy when --class_weights weighs
+the classes; at the same, a lower loss) replaces LOG_DIR/best
+(transfer/best_checkpoint.py).
 The head phase's checkpoint counts as epoch 0: a run that starts from it
 validates it first. After --early_stopping_patience validations without a
 better one the run stops, and the usual final save follows.
@@ -22,29 +24,36 @@ import os
 
 from tf_compat import tf
 from transfer import best_checkpoint, checkpoints, run_record
-from transfer.training import validation
+from transfer.training import class_weighting, validation
 
 SECTION = 'validation'
+# What the best is chosen on: accuracy, or balanced accuracy where the classes are weighted.
+ACCURACY, BALANCED = 'accuracy', 'balanced_accuracy'
 
 
 class Selection(collections.namedtuple('Selection', (
     'best_epoch', 'best_step', 'best_accuracy', 'best_loss', 'last_epoch',
-    'validations_since_best', 'stopped_early'),
-                                       defaults=(None, None, None, None, None, 0, False))):
+    'validations_since_best', 'stopped_early', 'best_balanced_accuracy'),
+                                       defaults=(None, None, None, None, None, 0, False, None))):
   """What validation has chosen so far; the fresh one before any validation."""
   __slots__ = ()
 
-  def better(self, accuracy, loss):
-    """Whether a validation beats the best: a higher accuracy or, as high, a lower loss."""
-    if self.best_accuracy is None:
-      return True
-    return accuracy > self.best_accuracy or (accuracy == self.best_accuracy and
-                                             loss < self.best_loss)
+  def better(self, result, measure=ACCURACY):
+    """Whether a validation Result beats the best: a higher `measure` or, as high, a lower loss.
 
-  def after(self, epoch, step, result, patience):
+    measure: ACCURACY, or BALANCED when the classes are weighted (--class_weights).
+    """
+    best = self.best_accuracy if measure == ACCURACY else self.best_balanced_accuracy
+    if best is None:
+      return True
+    score = getattr(result, measure)
+    return score > best or (score == best and result.loss < self.best_loss)
+
+  def after(self, epoch, step, result, patience, measure=ACCURACY):
     """The selection once epoch `epoch` (at `step`) validated to `result`; and whether better."""
-    if self.better(result.accuracy, result.loss):
-      return Selection(epoch, step, result.accuracy, result.loss, epoch, 0, False), True
+    if self.better(result, measure):
+      return Selection(epoch, step, result.accuracy, result.loss, epoch, 0, False,
+                       result.balanced_accuracy), True
     since = self.validations_since_best + 1
     return self._replace(last_epoch=epoch, validations_since_best=since,
                          stopped_early=bool(patience) and since >= patience), False
@@ -65,7 +74,8 @@ def _from_record(record, log_dir):
   info = best_checkpoint.info_of(best) if best else {}
   if info.get('step') is not None and info['step'] != selection.best_step:
     selection = selection._replace(best_epoch=info['epoch'], best_step=info['step'],
-                                   best_accuracy=info['accuracy'], best_loss=info['loss'])
+                                   best_accuracy=info['accuracy'], best_loss=info['loss'],
+                                   best_balanced_accuracy=info.get('balanced_accuracy'))
   return selection
 
 
@@ -114,10 +124,11 @@ class ModelSelection(object):
     steps_per_epoch, num_epochs: the run's.
     selection: the Selection to go on from (`resume`).
     validate_first: validate at step 0 (the head phase's checkpoint, epoch 0).
+    measure: what the best is chosen on: ACCURACY, or BALANCED (weighted classes).
   """
 
   def __init__(self, settings, graph, log_dir, steps_per_epoch, num_epochs, selection,
-               validate_first=False):
+               validate_first=False, measure=ACCURACY):
     self.settings = settings
     self.graph = graph
     self.log_dir = log_dir
@@ -125,6 +136,7 @@ class ModelSelection(object):
     self.num_epochs = num_epochs
     self.selection = selection
     self.validate_first = validate_first
+    self.measure = measure
     self._should_stop = None
 
   def _due(self, epoch):
@@ -157,15 +169,18 @@ class ModelSelection(object):
     if result is None:
       return False  # a stop signal: the loop saves and stops
     patience = self.settings.early_stopping_patience
-    self.selection, improved = self.selection.after(epoch, step, result, patience)
+    self.selection, improved = self.selection.after(epoch, step, result, patience, self.measure)
     saved = self._save_best(sess, step, epoch, result) if improved else None
     best = self.selection
-    tf.logging.info('Epoch %d/%d: validation accuracy %.4f, loss %.4f (%d images, %.1f s); %s',
-                    epoch, self.num_epochs, result.accuracy, result.loss, result.images,
+    tf.logging.info('Epoch %d/%d: validation accuracy %.4f (balanced %.4f), loss %.4f (%d '
+                    'images, %.1f s); %s', epoch, self.num_epochs, result.accuracy,
+                    result.balanced_accuracy, result.loss, result.images,
                     result.seconds, 'the best so far, saved in %s' % saved if saved else
                     'the best: epoch %d, %.4f' % (best.best_epoch, best.best_accuracy))
     sv.summary_computed(sess, tf.Summary(value=[
         tf.Summary.Value(tag='validation/accuracy', simple_value=result.accuracy),
+        tf.Summary.Value(tag='validation/balanced_accuracy',
+                         simple_value=result.balanced_accuracy),
         tf.Summary.Value(tag='validation/loss', simple_value=result.loss)]), global_step=step)
     kept = best_checkpoint.find(self.log_dir)
     run_record.write_section(self.log_dir, SECTION, dict(
@@ -177,7 +192,8 @@ class ModelSelection(object):
 
   def _save_best(self, sess, step, epoch, result):
     return best_checkpoint.save(sess, self.graph.saver, self.log_dir, step, dict(
-        epoch=epoch, step=step, accuracy=result.accuracy, loss=result.loss))
+        epoch=epoch, step=step, accuracy=result.accuracy, loss=result.loss,
+        balanced_accuracy=result.balanced_accuracy))
 
 
 def build(settings, split, steps_per_epoch, resume_from, selection):
@@ -196,5 +212,7 @@ def build(settings, split, steps_per_epoch, resume_from, selection):
   graph = validation.build(split, s.image_size, s.validation_batch_size,
                            s.deployment.clone_device(0), bool(s.moving_average_decay))
   head_first = bool(resume_from) and checkpoints.is_head_checkpoint(resume_from)
+  weighted = s.loss.class_weights != class_weighting.NONE
   return ModelSelection(s.validation, graph, s.log_dir, steps_per_epoch, s.num_epochs,
-                        selection, validate_first=head_first)
+                        selection, validate_first=head_first,
+                        measure=BALANCED if weighted else ACCURACY)

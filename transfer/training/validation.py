@@ -20,9 +20,11 @@ import contextlib
 import os
 import time
 
+import numpy as np
+
 import inception_preprocessing
 from tf_compat import slim, tf
-from transfer import averages, best_checkpoint, flags, model, runtime
+from transfer import averages, best_checkpoint, flags, metrics, model, runtime
 from transfer.datasets import records
 from transfer.errors import UsageError
 
@@ -101,11 +103,13 @@ def find_split(settings, get_split):
   return None, False
 
 
-# initializer starts a pass; correct, loss_sum and count are a batch's; saver
-# writes the best checkpoint.
+# initializer starts a pass; confusion (true x predicted), loss_sum and count
+# are a batch's; saver writes the best checkpoint.
 ValidationGraph = collections.namedtuple('ValidationGraph', [
-    'initializer', 'correct', 'loss_sum', 'count', 'num_samples', 'saver'])
-Result = collections.namedtuple('Result', ['accuracy', 'loss', 'images', 'seconds'])
+    'initializer', 'confusion', 'loss_sum', 'count', 'num_samples', 'saver'])
+# balanced_accuracy: the mean recall of the classes with images (metrics.py).
+Result = collections.namedtuple('Result', ['accuracy', 'loss', 'images', 'seconds',
+                                           'balanced_accuracy'], defaults=(None,))
 
 
 def _input(split, image_size, batch_size):
@@ -172,10 +176,11 @@ def build(split, image_size, batch_size, device, moving_averages):
     with placed, tf.variable_scope(tf.get_variable_scope(), reuse=True, custom_getter=getter):
       logits, _ = model.build_model(images, split.num_classes, is_training=False)
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), labels), tf.int64))
+    confusion = tf.math.confusion_matrix(labels, tf.argmax(logits, 1), split.num_classes,
+                                         dtype=tf.int64)
     loss_sum = tf.reduce_sum(tf.cast(losses, tf.float64))
     count = tf.size(labels)
-  return ValidationGraph(initializer, correct, loss_sum, count, split.num_samples,
+  return ValidationGraph(initializer, confusion, loss_sum, count, split.num_samples,
                          best_checkpoint.saver_of(best_variables(moving_averages)))
 
 
@@ -192,16 +197,17 @@ def run_pass(sess, graph, should_stop=None):
   """
   start = time.time()
   sess.run(graph.initializer)
-  correct, loss, images = 0, 0.0, 0
+  confusion, loss, images = 0, 0.0, 0
   while True:
     if should_stop and should_stop():
       return None
     try:
-      batch = sess.run([graph.correct, graph.loss_sum, graph.count])
+      batch = sess.run([graph.confusion, graph.loss_sum, graph.count])
     except tf.errors.OutOfRangeError:  # the pass is over
       break
-    correct, loss, images = correct + batch[0], loss + batch[1], images + batch[2]
+    confusion, loss, images = confusion + batch[0], loss + batch[1], images + batch[2]
   if not images:
     raise UsageError('the validation split yielded no image (%d counted): convert the '
                      'photos again' % graph.num_samples)
-  return Result(float(correct) / images, float(loss) / images, int(images), time.time() - start)
+  return Result(float(np.trace(confusion)) / images, float(loss) / images, int(images),
+                time.time() - start, metrics.balanced_accuracy(confusion))
