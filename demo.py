@@ -168,8 +168,10 @@ def show_transfer(args, records):
   _, top_seconds = fast_recipe(args, records, log_dir, source)
   fast_seconds = head_seconds + top_seconds
   fast = evaluate(args, records, log_dir, os.path.join(args.work_dir, 'log_eval'))
-  rows.append(('head first, then from %s' % args.fine_tune_from, fast['accuracy'],
-               fast_seconds))
+  # The model handed over: of the head (epoch 0) and the top's epochs, the best on
+  # validation (LOG_DIR/best), which eval takes by default.
+  rows.append(('head first, then from %s, best on validation' % args.fine_tune_from,
+               fast['accuracy'], fast_seconds))
   # As many epochs from scratch as the source run's pace fits into the fast recipe's time.
   seconds_per_step = source_seconds / max(source_result['global_step'], 1)
   steps_per_epoch = train_flowers.steps_per_epoch(

@@ -55,7 +55,8 @@ def test_demo_shows_transfer_offline(tmp_path, capsys, caplog, monkeypatch):
   assert 'a stand-in for ImageNet' in out
   # The table: one row a run, each with its accuracy and wall time.
   rows = re.findall(r'^(from scratch, \d+ epochs|head only, from cached bottlenecks|'
-                    r'head first, then from Mixed_7a) +([01]\.\d{3}) +(\d+) s$', out, re.M)
+                    r'head first, then from Mixed_7a, best on validation)'
+                    r' +([01]\.\d{3}) +(\d+) s$', out, re.M)
   assert [name.split(',')[0] for name, _, _ in rows] == [
       'from scratch', 'head only', 'head first']
   assert all(0 <= float(acc) <= 1 and int(secs) > 0 for _, acc, secs in rows)
