@@ -45,15 +45,22 @@ def test_eval_needs_only_the_log_dir(trained, records, tmp_path, capsys):
   assert os.path.isfile(os.path.join(log_eval, 'confusion_matrix.png'))
 
 
+@pytest.fixture(scope='module')
+def photo(tmp_path_factory):
+  """A photo that predict reads: its errors here come from the model's settings."""
+  folder = make_colour_photos(str(tmp_path_factory.mktemp('photo')), per_class=1)
+  return os.path.join(folder, 'red', '000.jpg')
+
+
 def one_error(capsys):
   err = capsys.readouterr().err.strip().splitlines()
   assert len(err) == 1 and err[0].startswith('error: '), err
   return err[0]
 
 
-def test_an_image_size_the_checkpoint_disproves_names_the_trained_one(trained, capsys):
+def test_an_image_size_the_checkpoint_disproves_names_the_trained_one(photo, trained, capsys):
   assert predict_flowers.main(['--log_dir', trained['log_dir'], '--image_size', '299',
-                               'x.jpg']) == 1
+                               photo]) == 1
   err = one_error(capsys)
   assert 'trained at --image_size %d' % IMAGE_SIZE in err
   assert err.endswith('drop --image_size or pass %d' % IMAGE_SIZE)
@@ -82,9 +89,9 @@ def linked_log_dir(trained, folder):
   return folder
 
 
-def test_without_the_record_the_size_error_names_the_flag(trained, tmp_path, capsys):
+def test_without_the_record_the_size_error_names_the_flag(photo, trained, tmp_path, capsys):
   old = linked_log_dir(trained, str(tmp_path / 'old_log'))
-  assert predict_flowers.main(['--log_dir', old, 'x.jpg']) == 1
+  assert predict_flowers.main(['--log_dir', old, photo]) == 1
   err = one_error(capsys)
   assert 'another image size than 299' in err and '107 to 154' in err
   assert err.endswith('pass the --image_size it was trained at')
@@ -97,24 +104,24 @@ def test_without_the_record_the_size_error_names_the_flag(trained, tmp_path, cap
      '"labels_source": "", "dataset_dir": ""}', 'damaged'),
 ])
 @pytest.mark.parametrize('record_file', [run_record.FILENAME, LEGACY])
-def test_a_damaged_record_gets_one_line_naming_it(trained, tmp_path, capsys, content, words,
+def test_a_damaged_record_gets_one_line_naming_it(photo, trained, tmp_path, capsys, content, words,
                                                   record_file):
   log = linked_log_dir(trained, str(tmp_path / 'log'))
   with open(os.path.join(log, record_file), 'w') as f:
     f.write(content if record_file == LEGACY else '{"model": %s}' % content)
-  assert predict_flowers.main(['--log_dir', log, 'x.jpg']) == 1
+  assert predict_flowers.main(['--log_dir', log, photo]) == 1
   err = one_error(capsys)
   assert os.path.join(log, record_file) in err and words in err
   assert 'delete it' in err
 
 
-def test_a_label_copy_with_another_class_count_is_refused(trained, tmp_path, capsys):
+def test_a_label_copy_with_another_class_count_is_refused(photo, trained, tmp_path, capsys):
   log = linked_log_dir(trained, str(tmp_path / 'log'))
   # A log dir of an earlier version: its record in model_settings.json.
   with open(os.path.join(log, LEGACY), 'w') as f:
     json.dump(read_record(trained['log_dir'], 'model'), f)
   with open(os.path.join(log, 'labels.txt'), 'w') as f:
     f.write('0:blue\n1:red\n2:green\n')
-  assert predict_flowers.main(['--log_dir', log, 'x.jpg']) == 1
+  assert predict_flowers.main(['--log_dir', log, photo]) == 1
   err = one_error(capsys)
   assert os.path.join(log, 'labels.txt') in err and 'names 3 classes' in err and 'has 2' in err
