@@ -192,8 +192,7 @@ def report(sess, sv, g, first, settings):
   """
   num_classes = g['dataset'].num_classes
   names = [g['dataset'].labels_to_name[i] for i in range(num_classes)]
-  confusion = np.zeros((num_classes, num_classes), np.int64)
-  np.add.at(confusion, (first['labels'], first['predictions']), 1)
+  confusion = metrics.confusion_matrix(first['labels'], first['predictions'], num_classes)
   total = len(first['labels'])
   accuracy = np.trace(confusion) / float(max(total, 1))
   top_k = np.mean(first['in_top_k']) if total else 0.0

@@ -17,6 +17,13 @@ import numpy as np
 ClassFigures = collections.namedtuple('ClassFigures', ['recall', 'precision', 'f1', 'count'])
 
 
+def confusion_matrix(labels, predictions, num_classes):
+  """int64 [num_classes, num_classes]: how many images of each true class got each prediction."""
+  confusion = np.zeros((num_classes, num_classes), np.int64)
+  np.add.at(confusion, (np.asarray(labels), np.asarray(predictions)), 1)
+  return confusion
+
+
 def _ratio(numerator, denominator):
   return float(numerator) / denominator if denominator else 0.0
 

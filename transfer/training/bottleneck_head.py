@@ -72,14 +72,14 @@ def _evaluate(sess, head, vectors, labels, num_classes):
   mode; NaNs for no vector."""
   if not len(labels):
     return float('nan'), float('nan'), float('nan')
-  confusion = np.zeros((num_classes, num_classes), np.int64)
-  cross_entropy = 0.0
+  predicted, cross_entropy = [], 0.0
   for start in range(0, len(labels), _EVAL_CHUNK):
     chunk = {head.vectors: vectors[start:start + _EVAL_CHUNK],
              head.labels: labels[start:start + _EVAL_CHUNK]}
-    predicted, summed = sess.run([head.predicted, head.cross_entropy], chunk)
-    np.add.at(confusion, (labels[start:start + _EVAL_CHUNK], predicted), 1)
+    chunk_predicted, summed = sess.run([head.predicted, head.cross_entropy], chunk)
+    predicted.append(chunk_predicted)
     cross_entropy += float(summed)  # a Python float: numpy 2 keeps float32, not JSON's
+  confusion = metrics.confusion_matrix(labels, np.concatenate(predicted), num_classes)
   return (np.trace(confusion) / float(len(labels)), metrics.balanced_accuracy(confusion),
           cross_entropy / len(labels))
 

@@ -4,9 +4,10 @@
 
 Between steps it lets the TrainingControl check the stop signals, save and log
 progress, and the chief's ModelSelection validate, keep the best checkpoint
-and stop early (transfer/training/model_selection.py). In a cluster the global step is shared, so it is read back after each
-update (any worker may advance it), every step but the first has a deadline,
-and the chief waits for the other workers at the end.
+and stop early (transfer/training/model_selection.py). In a cluster the global
+step is shared, so it is read back after each update (any worker may advance
+it), every step but the first has a deadline, and the chief waits for the other
+workers at the end.
 """
 from __future__ import absolute_import, division, print_function
 
