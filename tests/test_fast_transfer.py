@@ -24,7 +24,7 @@ from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
 from tiny_data import IMAGE_SIZE, command_line, read_record, train_flags, train_settings
 from test_train_flowers import event_values
-from transfer import best_checkpoint, bottlenecks, checkpoints, files, model
+from transfer import best_checkpoint, bottleneck_pass, bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
 from transfer.training import bottleneck_head, head_phase, schedule
 
@@ -158,7 +158,7 @@ def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_che
                                                              tmp_path, monkeypatch):
   def no_forward_pass(*unused):
     raise AssertionError('the cached bottlenecks were computed again')
-  monkeypatch.setattr(bottlenecks, 'compute_vectors', no_forward_pass)
+  monkeypatch.setattr(bottleneck_pass, 'run_pass', no_forward_pass)
   train_flowers.train(**head_flags(records, source_checkpoint, str(tmp_path / 'again'),
                                   head_run['cache_dir'], num_epochs=0))
   again = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / 'again')))
@@ -168,10 +168,20 @@ def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_che
                              first.get_tensor(LOGITS_WEIGHTS), atol=1e-6)
 
 
-def small_cache(seed):
+def small_cache(seed, count=6):
   rng = np.random.RandomState(seed)
-  return {'train': (rng.rand(6, bottlenecks.VECTOR_SIZE).astype(np.float32),
-                    np.arange(6) % 2)}
+  return {'train': (rng.rand(count, bottlenecks.VECTOR_SIZE).astype(np.float32),
+                    np.arange(count) % 2)}
+
+
+def committing(cache):
+  """A cache pass (bottlenecks.cached's `compute`) that commits `cache`'s vectors."""
+  def compute(todo, commit):
+    for chunk in todo:
+      vectors, labels = cache[chunk.segment]
+      commit(chunk, vectors[chunk.start:chunk.start + chunk.size],
+             labels[chunk.start:chunk.start + chunk.size])
+  return compute
 
 
 def key_of(folder, size=IMAGE_SIZE, payload=b'weights'):
@@ -179,7 +189,7 @@ def key_of(folder, size=IMAGE_SIZE, payload=b'weights'):
   for path, data in ((checkpoint, payload), (shard, b'records')):
     with open(path, 'wb') as f:
       f.write(data)
-  return bottlenecks.cache_key(checkpoint, [], size, {'train': [shard]})
+  return bottlenecks.cache_key(checkpoint, [], size, {'train': [shard]}, 2)
 
 
 def test_cache_key_follows_the_checkpoint_contents_not_its_path(tmp_path):
@@ -195,11 +205,11 @@ def test_cache_key_follows_the_checkpoint_contents_not_its_path(tmp_path):
 def test_another_key_gets_a_cache_of_its_own_and_says_why(tmp_path, caplog):
   cache_dir = str(tmp_path / 'caches')
   first = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6},
-                             lambda: small_cache(1))
+                             committing(small_cache(1)))
   caplog.set_level('INFO')
   bigger = key_of(str(tmp_path), size=IMAGE_SIZE + 8)
   second = bottlenecks.cached(cache_dir, bigger, {'train': 6},
-                              lambda: small_cache(2))
+                              committing(small_cache(2)))
   assert 'image size %d -> %d' % (IMAGE_SIZE, IMAGE_SIZE + 8) in caplog.text
   assert len(glob.glob(os.path.join(cache_dir, '*', bottlenecks.CACHE_FILENAME))) == 2
   again = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6}, None)
@@ -212,9 +222,9 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   key = key_of(str(tmp_path))
   calls = []
 
-  def compute():
+  def compute(todo, commit):
     calls.append('train')
-    return small_cache(len(calls))
+    committing(small_cache(len(calls)))(todo, commit)
   cache_dir = str(tmp_path / 'caches')
   bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
   path = os.path.join(cache_dir, bottlenecks.key_id(key), bottlenecks.CACHE_FILENAME)
@@ -227,8 +237,7 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   assert len(calls) == 2 and 'is damaged' in caplog.text
   np.testing.assert_array_equal(rebuilt['train'][0], small_cache(2)['train'][0])
   # A second image count: the cache no longer fits and is rebuilt, never used.
-  fewer = bottlenecks.cached(cache_dir, key, {'train': 5}, lambda: {'train': (
-      np.zeros((5, bottlenecks.VECTOR_SIZE), np.float32), np.zeros(5, np.int64))})
+  fewer = bottlenecks.cached(cache_dir, key, {'train': 5}, committing(small_cache(0, 5)))
   assert fewer['train'][1].shape == (5,)
   bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
   with open(path, 'rb') as f:
