@@ -11,6 +11,10 @@ import logging
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -22,7 +26,7 @@ from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHT
                                  TRUNK_BLOCKS, inception_resnet_v2_base, smallest_input_size)
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
-from tiny_data import IMAGE_SIZE, command_line, read_record, train_flags, train_settings
+from tiny_data import IMAGE_SIZE, REPO, command_line, read_record, train_flags, train_settings
 from test_train_flowers import event_values
 from transfer import best_checkpoint, bottleneck_pass, bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
@@ -260,6 +264,66 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   with open(path, 'rb') as f:
     assert f.read() == good  # the old cache stays whole
   assert not glob.glob(os.path.join(cache_dir, bottlenecks.key_id(other), '*'))
+
+
+def chunks_in(cache_dir):
+  return glob.glob(os.path.join(cache_dir, '*', '*' + bottlenecks.CHUNK_SUFFIX))
+
+
+def killed_after(argv, cache_dir, chunks, timeout=300):
+  """Runs train_flowers.py, kill -9 once `chunks` chunks are committed; what it logged."""
+  with open(cache_dir + '.log', 'w+') as log:
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, 'train_flowers.py')] + argv,
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    while proc.poll() is None and len(chunks_in(cache_dir)) < chunks and time.time() < deadline:
+      time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, 'the pass ended before it was killed'
+    log.seek(0)
+    return log.read()
+
+
+def resumed_at(text):
+  """(N, M) of the one line `resuming the cache pass at N of M vectors`."""
+  (line,) = [l for l in text.splitlines() if 'resuming' in l]
+  return tuple(int(n) for n in re.search(r'resuming the cache pass at (\d+) of (\d+) vectors',
+                                         line).groups())
+
+
+def test_a_cache_pass_killed_twice_resumes_and_ends_as_an_uninterrupted_one(
+    records, source_checkpoint, head_run, tmp_path, caplog):
+  # Chunks of a batch of 32, the default: the training images' evaluation views, the
+  # validation images', then 2 views of each training image in two chunks.
+  chunks = bottlenecks.plan(bottlenecks.segment_sizes({'train': 32, 'validation': 8}, 2), 32)
+  assert [c.size for c in chunks] == [32, 8, 32, 32]
+  flags = head_flags(records, source_checkpoint, str(tmp_path / 'log'),
+                     str(tmp_path / 'bottlenecks'), num_epochs=0, head_epochs=1,
+                     bottleneck_views=2)
+  cache_dir, argv = flags['bottleneck_dir'], command_line(flags)
+  # kill -9 once the first chunk is committed, then again once the views have begun.
+  killed_after(argv, cache_dir, 1)
+  done = len(chunks_in(cache_dir))
+  log = killed_after(argv, cache_dir, 3)
+  assert resumed_at(log) == (sum(c.size for c in chunks[:done]), 104)
+  done = len(chunks_in(cache_dir))
+  caplog.set_level('INFO')
+  train_flowers.train(**flags)
+  assert resumed_at(caplog.text) == (sum(c.size for c in chunks[:done]), 104)
+  assert not chunks_in(cache_dir)  # one archive now
+  cache = cache_of(cache_dir)
+  # The evaluation views are bitwise those of the head run's pass, never stopped.
+  uninterrupted = cache_of(head_run['cache_dir'])
+  for split in ('train', 'validation'):
+    assert np.array_equal(cache[split + '_vectors'], uninterrupted[split + '_vectors']), split
+    assert np.array_equal(cache[split + '_labels'], uninterrupted[split + '_labels']), split
+  # Two views of each image, labelled as it is; drawn, not its evaluation view.
+  images = cache['train_views_images']
+  assert sorted(images) == sorted(list(range(32)) * 2)
+  assert np.array_equal(cache['train_views_labels'], cache['train_labels'][images])
+  views = cache['train_views_vectors']
+  assert views.shape == (64, bottlenecks.VECTOR_SIZE) and np.all(np.isfinite(views))
+  assert not np.any(np.all(views == cache['train_vectors'][images], axis=1))
 
 
 def top_graph_at_learning_rate_0(records, batch_norm):

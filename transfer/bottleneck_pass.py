@@ -80,13 +80,14 @@ def run_pass(splits, todo, commit, checkpoint, exclude_scopes, image_size, batch
     tf.set_random_seed(seed)
     images, labels = _input(splits, todo, image_size, batch_size, views)
     _, end_points = model.build_model(images, splits['train'].num_classes, is_training=False)
-    restore = checkpoints.init_fn(checkpoint, slim.get_variables_to_restore(exclude=exclude_scopes),
-                                  'check --imagenet_checkpoint_file and '
+    restored = slim.get_variables_to_restore(exclude=exclude_scopes)
+    restore = checkpoints.init_fn(checkpoint, restored, 'check --imagenet_checkpoint_file and '
                                   '--checkpoint_exclude_scopes')
+    others = tf.variables_initializer(list(set(tf.global_variables()) - set(restored)))
     fetch = [end_points['PreLogitsFlatten'], labels]
     with tf.Session(config=session_config) as sess, progress.ProgressBar(
         total=sum(c.size for c in todo), label='Bottlenecks', unit='vectors') as bar:
-      sess.run(tf.global_variables_initializer())  # the scopes not restored
+      sess.run(others)  # the excluded scopes' (their values do not reach the vectors)
       restore(sess)
       for chunk in todo:
         commit(chunk, *_run_chunk(sess, fetch, chunk))
