@@ -221,6 +221,39 @@ def test_another_key_gets_a_cache_of_its_own_and_says_why(tmp_path, caplog):
   assert not np.array_equal(second['train'][0], first['train'][0])
 
 
+def test_precision_batch_size_views_and_their_seed_are_in_the_key(tmp_path):
+  base = key_of(str(tmp_path))
+  others = {'precision bfloat16 -> float32': dict(precision=None),
+            '--bottleneck_batch_size 2 -> 4': dict(batch_size=4),
+            '--bottleneck_views 0 -> 2': dict(views=2, views_seed=1)}
+  checkpoint, shard = str(tmp_path / 'ckpt'), str(tmp_path / 'shard')
+  old = bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]}, 2, 'bfloat16')
+  for change, extra in others.items():
+    new = bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]},
+                                **dict(dict(batch_size=2, precision='bfloat16'), **extra))
+    assert bottlenecks.key_id(new) != bottlenecks.key_id(old)
+    assert change in bottlenecks._key_changes(old, new)
+  # The seed only matters with views.
+  assert base == bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]}, 2,
+                                       views_seed=5)
+  seeded = bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]}, 2, views=2,
+                                 views_seed=6)
+  assert "the views' seed 1 -> 6" in bottlenecks._key_changes(
+      dict(seeded, views_seed=1), seeded)
+
+
+def test_views_without_a_seed_draw_one_and_a_rerun_keeps_it(records, tmp_path):
+  settings = train_settings(records, str(tmp_path), head_epochs=1, bottleneck_views=2,
+                            seed=None)
+  run_schedule = {}
+  seed = head_phase._views_seed(settings, run_schedule)
+  assert run_schedule['bottleneck_views_seed'] == seed
+  assert read_record(str(tmp_path), 'schedule')['bottleneck_views_seed'] == seed
+  # The rerun after a stopped pass: the same seed, so the same cache to resume.
+  assert head_phase._views_seed(settings, {}) == seed
+  assert head_phase._views_seed(settings._replace(seed=4), {}) == 4
+
+
 def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, monkeypatch,
                                                                     caplog):
   key = key_of(str(tmp_path))
@@ -611,6 +644,8 @@ def test_weighted_classes_keep_the_epoch_of_best_balanced_accuracy(tmp_path, cap
     (('--head_epochs', '-1'), ('--head_epochs', '0 or more')),
     (('--fine_tune_batch_norm', 'off'), ('--fine_tune_batch_norm', 'frozen', 'train')),
     (('--num_epochs', '0'), ('--num_epochs 0', '--head_epochs')),
+    (('--head_epochs', '2', '--bottleneck_views', '-1'), ('--bottleneck_views', '0 or more')),
+    (('--bottleneck_views', '4'), ('--bottleneck_views', '--head_epochs')),
 ])
 def test_bad_transfer_flags_get_one_error_line(records, tmp_path, capsys, extra, words):
   try:
