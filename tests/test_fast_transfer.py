@@ -324,8 +324,12 @@ def resumed_at(text):
                                          line).groups())
 
 
-def test_a_cache_pass_killed_twice_resumes_and_ends_as_an_uninterrupted_one(
-    records, source_checkpoint, head_run, tmp_path, caplog):
+class _CacheDone(Exception):
+  """Raised instead of training the head: the cache pass is what is tested."""
+
+
+def test_a_cache_pass_killed_then_interrupted_resumes_and_ends_as_an_uninterrupted_one(
+    records, source_checkpoint, head_run, tmp_path, caplog, monkeypatch):
   # Chunks of a batch of 32, the default: the training images' evaluation views, the
   # validation images', then 2 views of each training image in two chunks.
   chunks = bottlenecks.plan(bottlenecks.segment_sizes({'train': 32, 'validation': 8}, 2), 32)
@@ -333,16 +337,32 @@ def test_a_cache_pass_killed_twice_resumes_and_ends_as_an_uninterrupted_one(
   flags = head_flags(records, source_checkpoint, str(tmp_path / 'log'),
                      str(tmp_path / 'bottlenecks'), num_epochs=0, head_epochs=1,
                      bottleneck_views=2)
-  cache_dir, argv = flags['bottleneck_dir'], command_line(flags)
-  # kill -9 once the first chunk is committed, then again once the views have begun.
-  killed_after(argv, cache_dir, 1)
+  cache_dir = flags['bottleneck_dir']
+  # kill -9 once the first chunk is committed.
+  killed_after(command_line(flags), cache_dir, 1)
   done = len(chunks_in(cache_dir))
-  log = killed_after(argv, cache_dir, 3)
-  assert resumed_at(log) == (sum(c.size for c in chunks[:done]), 104)
-  done = len(chunks_in(cache_dir))
+  # Then Ctrl-C as the first chunk of views is written.
+  write = files.write_atomically
+
+  def ctrl_c_at_the_views(path, data):
+    if os.path.basename(path).startswith(bottlenecks.VIEWS + '.'):
+      raise KeyboardInterrupt()
+    write(path, data)
+  monkeypatch.setattr(files, 'write_atomically', ctrl_c_at_the_views)
   caplog.set_level('INFO')
-  train_flowers.train(**flags)
+  with pytest.raises(KeyboardInterrupt):
+    train_flowers.train(**flags)
   assert resumed_at(caplog.text) == (sum(c.size for c in chunks[:done]), 104)
+  assert len(chunks_in(cache_dir)) == 2
+  monkeypatch.setattr(files, 'write_atomically', write)
+  caplog.clear()
+
+  def cache_done(cache, *unused):
+    raise _CacheDone(cache)
+  monkeypatch.setattr(bottleneck_head, 'train_head', cache_done)
+  with pytest.raises(_CacheDone):
+    train_flowers.train(**flags)
+  assert resumed_at(caplog.text) == (40, 104)
   assert not chunks_in(cache_dir)  # one archive now
   cache = cache_of(cache_dir)
   # The evaluation views are bitwise those of the head run's pass, never stopped.
