@@ -303,7 +303,9 @@ def _computed(bottleneck_dir, folder, key, sizes, compute):
   _write(folder, CACHE_FILENAME, _npz(**{'%s_%s' % (segment, part): array
                                         for segment, arrays in cache.items()
                                         for part, array in zip(_parts(segment), arrays)}))
-  for chunk in chunks:
-    files.remove_quietly(os.path.join(folder, _chunk_name(chunk)))
+  # The chunks, and the temporary files of passes killed while writing (under the lock,
+  # no other pass writes here).
+  for path in glob.glob(os.path.join(folder, '*' + CHUNK_SUFFIX + '*')):
+    files.remove_quietly(path)
   tf.logging.info('Cached the bottlenecks in %s.', folder)
   return cache
