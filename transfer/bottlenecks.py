@@ -37,7 +37,7 @@ CACHE_FILENAME = 'bottlenecks.npz'
 KEY_FILENAME = 'key.json'
 # A pass commits its vectors in chunks of this many whole batches: a resumed pass
 # batches its images as an uninterrupted one does, and loses at most a chunk (one
-# batch: some 3 s at 299 here; flowers with 4 views makes ~570 files of 200 KB).
+# batch: some 3 s at 299 here; flowers with 4 views makes ~530 files of 200 KB).
 CHUNK_BATCHES = 1
 CHUNK_SUFFIX = '.chunk.npz'
 # The parts of a pass, in its order: the evaluation view of each training image,
