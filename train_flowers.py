@@ -228,13 +228,7 @@ def _head_first(settings, train_split, validation_split, session_config, run_sch
   splits = {'train': train_split}  # and validation, when converted
   if validation_split is not None:
     splits['validation'] = validation_split
-
-  def input_fn(split):
-    # Read once, in order, with evaluation preprocessing: what eval_flowers sees.
-    images, _, labels = load_batch(split, s.head.bottleneck_batch_size, s.image_size,
-                                   s.image_size, is_training=False, num_epochs=1)
-    return images, labels
-  return head_phase.run(s, splits, input_fn, session_config, run_schedule)
+  return head_phase.run(s, splits, session_config, run_schedule)
 
 
 def run_training(settings, master=''):

@@ -4,10 +4,13 @@
 
     .venv/bin/python benchmarks/bench_transfer.py [--image_size 299]
 
-Measured in one run: the cache pass's images/s at two batch sizes, the head
-phase on 3,300 vectors for 70 epochs, and a --fine_tune_from Mixed_7a step
-against a full step; then the projected time to a first result on the real
-flowers set. Targets: cache pass >= 3x full training's images/s, head phase
+Measured in one run: first, on the demo's set at 128, the cache pass with
+--bottleneck_views 4 in float32 and (where it runs) bfloat16, its images/s and
+seconds a view, and the head's validation accuracy without and with the views
+on each cache (--parts views); then (--parts speed) the cache pass's images/s at
+two batch sizes, the head phase on 3,300 vectors for 70 epochs, and a
+--fine_tune_from Mixed_7a step against a full step; then the projected time to
+a first result on the real flowers set. Targets: cache pass >= 3x full training's images/s, head phase
 <= 60 s, top step <= 0.5x a full step, first result <= 30 minutes.
 """
 from __future__ import absolute_import, division, print_function
@@ -26,7 +29,7 @@ import machine  # noqa: E402
 import train_flowers  # noqa: E402
 from tf_compat import tf  # noqa: E402
 from timed_loop import build_graph  # noqa: E402
-from transfer import bottlenecks, model, runtime  # noqa: E402
+from transfer import bottleneck_pass, bottlenecks, model, runtime  # noqa: E402
 from transfer.datasets import convert, demo_photos  # noqa: E402
 from transfer.training import bottleneck_head  # noqa: E402
 
@@ -46,24 +49,37 @@ def make_source_checkpoint(path, size):
 
 
 def time_cache_pass(records, checkpoint, size, batch_size):
-  """Images/s of the cache pass, its graph build and restore left out.
+  """Images/s of the cache pass over the training split, its first batch (and so the graph
+  build, restore and warm-up) left out."""
+  return pass_rates(records, checkpoint, size, batch_size, 0, runtime.RuntimeSettings())[0]
 
-  The pass runs over the training split once and then twice; the difference
-  is the time of one pass over it in the steady state.
+
+def pass_rates(records, checkpoint, size, batch_size, views, settings, splits=('train',)):
+  """(evaluation views/s, seconds a view, the cache) of one cache pass with `views` views.
+
+  Timed between chunk commits (a chunk is a batch), the first chunk left out.
   """
-  dataset = train_flowers.get_split('train', records)
+  datasets = {name: train_flowers.get_split(name, records) for name in splits}
+  sizes = bottlenecks.segment_sizes({n: d.num_samples for n, d in datasets.items()}, views)
+  chunks = bottlenecks.plan(sizes, batch_size)
+  parts, seconds, count = {}, {}, {}
+  last = [None]
 
-  def seconds(epochs):
-    def input_fn():
-      images, _, labels = train_flowers.load_batch(dataset, batch_size, size, size,
-                                                   is_training=False, num_epochs=epochs)
-      return images, labels
-    start = time.time()
-    bottlenecks.compute_vectors({'train': input_fn}, {'train': epochs * dataset.num_samples},
-                                dataset.num_classes, checkpoint, list(HEADS),
-                                runtime.session_config())
-    return time.time() - start
-  return dataset.num_samples / max(seconds(2) - seconds(1), 1e-6)
+  def commit(chunk, vectors, labels):
+    now = time.time()
+    parts.setdefault(chunk.segment, []).append((vectors, labels))
+    if last[0] is not None:
+      kind = 'views' if chunk.segment == bottlenecks.VIEWS else 'evaluation'
+      seconds[kind] = seconds.get(kind, 0.0) + now - last[0]
+      count[kind] = count.get(kind, 0) + chunk.size
+    last[0] = now
+  bottleneck_pass.run_pass(datasets, chunks, commit, checkpoint, list(HEADS), size, batch_size,
+                           views, 0, runtime.session_config(settings))
+  cache = {segment: tuple(np.concatenate(a) for a in zip(*p)) for segment, p in parts.items()}
+  if views:
+    cache[bottlenecks.VIEWS] += (np.arange(sizes[bottlenecks.VIEWS]) % sizes['train'],)
+  per_view = seconds['views'] / count['views'] if views else float('nan')
+  return count['evaluation'] / seconds['evaluation'], per_view, cache
 
 
 def time_head(epochs, vectors=FLOWERS_TRAIN, classes=5):
@@ -130,19 +146,80 @@ def print_table(args, cache_rates, head_secs, full_step, top_step):
                              100 * validation_pass / (tutorial / TUTORIAL_EPOCHS)))
 
 
+def make_normalised_checkpoint(path, size):
+  """Random weights with batch-norm statistics of one batch of noise, as the tests' stand-in:
+  features that tell images apart (an untrained network's moving statistics would not)."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(1)
+    images = tf.constant(np.random.RandomState(1).uniform(-1, 1, (16, size, size, 3)),
+                         tf.float32)
+    model.build_model(images, 1001, is_training=True, batch_norm_decay=0.0)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      sess.run(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+      return tf.train.Saver().save(sess, path, write_meta_graph=False)
+
+
+def head_accuracy(cache, classes, epochs=30):
+  """The head's validation accuracy (its best epoch, as the head phase keeps) on a cache."""
+  s = train_flowers.make_settings(head_epochs=epochs, seed=0)
+  return bottleneck_head.train_head(cache, classes, s.head, s.optimizer, s.loss, s.seed,
+                                    tempfile.mkdtemp(prefix='bench_head_')).validation_accuracy
+
+
+def views_table(records, size, views, work):
+  """Cache pass in float32 and (where it runs) bfloat16, with views; the head on each."""
+  checkpoint = make_normalised_checkpoint(os.path.join(work, 'normalised.ckpt'), size)
+  classes = train_flowers.get_split('train', records).num_classes
+  precisions = [('float32', runtime.RuntimeSettings())]
+  bf16 = runtime.RuntimeSettings(mixed_precision=True)
+  if runtime.precision_mode(bf16) == 'bfloat16':
+    precisions.append(('bfloat16', bf16))
+  rows = []
+  for name, settings in precisions:
+    rate, per_view, cache = pass_rates(records, checkpoint, size, 32, views, settings,
+                                       ('train', 'validation'))
+    plain = {k: v for k, v in cache.items() if k != bottlenecks.VIEWS}
+    rows.append((name, rate, per_view, head_accuracy(plain, classes), head_accuracy(cache, classes)))
+  print('\nCache pass with --bottleneck_views %d at %dx%d, batch 32 (random-weight stand-in '
+        'network); head 30 epochs:' % (views, size, size))
+  for name, rate, per_view, plain, viewed in rows:
+    print('  %-8s  %6.1f images/s  %.3f s a view (%.1fx an evaluation image)  head validation '
+          'accuracy: K=0 %.3f, K=%d %.3f' % (name, rate, per_view, per_view * rate, plain,
+                                              views, viewed))
+  if len(rows) == 2:
+    print('  bfloat16 / float32: %.2fx the images/s' % (rows[1][1] / rows[0][1]))
+  else:
+    print('  bfloat16: not here (%s)' % runtime.describe())
+
+
 def main():
   p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
   p.add_argument('--image_size', type=int, default=299)
   p.add_argument('--photos_per_class', type=int, default=13)
   p.add_argument('--rounds', type=int, default=2)
   p.add_argument('--steps', type=int, default=2, help='steps of each kind per round')
+  p.add_argument('--parts', default='speed,views',
+                 help='speed: the steps and the pass; views: views and bfloat16 on the demo set')
+  p.add_argument('--views', type=int, default=4, help='--bottleneck_views of the views part')
+  p.add_argument('--views_image_size', type=int, default=128, help="the demo's image size")
   args = p.parse_args()
   work = tempfile.mkdtemp(prefix='bench_transfer_')
+  tf.logging.set_verbosity(tf.logging.ERROR)
+  if 'views' in args.parts:
+    # The demo's set: 40 photos a class, 50 held out.
+    demo, demo_records = os.path.join(work, 'demo'), os.path.join(work, 'demo_records')
+    demo_photos.make_demo_photos(demo, images_per_class=40)
+    convert.convert_dataset(demo, demo_records, validation_size=50, num_shards=1, verbose=False)
+    model_name, _ = machine.cpu_info()
+    print('%s (%d cores), TensorFlow %s' % (model_name, os.cpu_count(), tf.__version__))
+    views_table(demo_records, args.views_image_size, args.views, work)
+  if 'speed' not in args.parts:
+    return
   photos, records = os.path.join(work, 'photos'), os.path.join(work, 'records')
   demo_photos.make_demo_photos(photos, images_per_class=args.photos_per_class)
   convert.convert_dataset(photos, records, validation_size=1, num_shards=1)
   checkpoint = make_source_checkpoint(os.path.join(work, 'source.ckpt'), args.image_size)
-  tf.logging.set_verbosity(tf.logging.ERROR)
   cache_rates = {b: time_cache_pass(records, checkpoint, args.image_size, b) for b in (10, 32)}
   head_secs = time_head(TUTORIAL_EPOCHS)
   # Alternated, so that drift in the machine's load hits both alike.

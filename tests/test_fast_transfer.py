@@ -11,6 +11,10 @@ import logging
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -22,9 +26,9 @@ from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHT
                                  TRUNK_BLOCKS, inception_resnet_v2_base, smallest_input_size)
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
-from tiny_data import IMAGE_SIZE, command_line, read_record, train_flags, train_settings
+from tiny_data import IMAGE_SIZE, REPO, command_line, read_record, train_flags, train_settings
 from test_train_flowers import event_values
-from transfer import best_checkpoint, bottlenecks, checkpoints, files, model
+from transfer import best_checkpoint, bottleneck_pass, bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
 from transfer.training import bottleneck_head, head_phase, schedule
 
@@ -120,9 +124,10 @@ def test_cached_vectors_are_the_networks_prelogits_of_each_image(records, source
   expected, labels = prelogits_of_records(records, 'validation', source_checkpoint)
   cached = cache['validation_vectors']
   assert cached.shape == expected.shape == (8, bottlenecks.VECTOR_SIZE)
-  # The input threads batch in any order: pair each cached vector with its image's.
+  # In record order (the shards sorted, each one's records in turn): each cached vector
+  # is nearest to its own image's.
   nearest = [int(np.argmin(np.abs(expected - v).max(axis=1))) for v in cached]
-  assert sorted(nearest) == list(range(8))
+  assert nearest == list(range(8))
   scale = np.abs(expected).max()
   np.testing.assert_allclose(cached, expected[nearest], rtol=0, atol=1e-5 * scale)
   np.testing.assert_array_equal(cache['validation_labels'], labels[nearest])
@@ -158,7 +163,7 @@ def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_che
                                                              tmp_path, monkeypatch):
   def no_forward_pass(*unused):
     raise AssertionError('the cached bottlenecks were computed again')
-  monkeypatch.setattr(bottlenecks, 'compute_vectors', no_forward_pass)
+  monkeypatch.setattr(bottleneck_pass, 'run_pass', no_forward_pass)
   train_flowers.train(**head_flags(records, source_checkpoint, str(tmp_path / 'again'),
                                   head_run['cache_dir'], num_epochs=0))
   again = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / 'again')))
@@ -168,10 +173,20 @@ def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_che
                              first.get_tensor(LOGITS_WEIGHTS), atol=1e-6)
 
 
-def small_cache(seed):
+def small_cache(seed, count=6):
   rng = np.random.RandomState(seed)
-  return {'train': (rng.rand(6, bottlenecks.VECTOR_SIZE).astype(np.float32),
-                    np.arange(6) % 2)}
+  return {'train': (rng.rand(count, bottlenecks.VECTOR_SIZE).astype(np.float32),
+                    np.arange(count) % 2)}
+
+
+def committing(cache):
+  """A cache pass (bottlenecks.cached's `compute`) that commits `cache`'s vectors."""
+  def compute(todo, commit):
+    for chunk in todo:
+      vectors, labels = cache[chunk.segment]
+      commit(chunk, vectors[chunk.start:chunk.start + chunk.size],
+             labels[chunk.start:chunk.start + chunk.size])
+  return compute
 
 
 def key_of(folder, size=IMAGE_SIZE, payload=b'weights'):
@@ -179,7 +194,7 @@ def key_of(folder, size=IMAGE_SIZE, payload=b'weights'):
   for path, data in ((checkpoint, payload), (shard, b'records')):
     with open(path, 'wb') as f:
       f.write(data)
-  return bottlenecks.cache_key(checkpoint, [], size, {'train': [shard]})
+  return bottlenecks.cache_key(checkpoint, [], size, {'train': [shard]}, 2)
 
 
 def test_cache_key_follows_the_checkpoint_contents_not_its_path(tmp_path):
@@ -195,11 +210,11 @@ def test_cache_key_follows_the_checkpoint_contents_not_its_path(tmp_path):
 def test_another_key_gets_a_cache_of_its_own_and_says_why(tmp_path, caplog):
   cache_dir = str(tmp_path / 'caches')
   first = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6},
-                             lambda: small_cache(1))
+                             committing(small_cache(1)))
   caplog.set_level('INFO')
   bigger = key_of(str(tmp_path), size=IMAGE_SIZE + 8)
   second = bottlenecks.cached(cache_dir, bigger, {'train': 6},
-                              lambda: small_cache(2))
+                              committing(small_cache(2)))
   assert 'image size %d -> %d' % (IMAGE_SIZE, IMAGE_SIZE + 8) in caplog.text
   assert len(glob.glob(os.path.join(cache_dir, '*', bottlenecks.CACHE_FILENAME))) == 2
   again = bottlenecks.cached(cache_dir, key_of(str(tmp_path)), {'train': 6}, None)
@@ -207,14 +222,47 @@ def test_another_key_gets_a_cache_of_its_own_and_says_why(tmp_path, caplog):
   assert not np.array_equal(second['train'][0], first['train'][0])
 
 
+def test_precision_batch_size_views_and_their_seed_are_in_the_key(tmp_path):
+  base = key_of(str(tmp_path))
+  others = {'precision bfloat16 -> float32': dict(precision=None),
+            '--bottleneck_batch_size 2 -> 4': dict(batch_size=4),
+            '--bottleneck_views 0 -> 2': dict(views=2, views_seed=1)}
+  checkpoint, shard = str(tmp_path / 'ckpt'), str(tmp_path / 'shard')
+  old = bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]}, 2, 'bfloat16')
+  for change, extra in others.items():
+    new = bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]},
+                                **dict(dict(batch_size=2, precision='bfloat16'), **extra))
+    assert bottlenecks.key_id(new) != bottlenecks.key_id(old)
+    assert change in bottlenecks._key_changes(old, new)
+  # The seed only matters with views.
+  assert base == bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]}, 2,
+                                       views_seed=5)
+  seeded = bottlenecks.cache_key(checkpoint, [], IMAGE_SIZE, {'train': [shard]}, 2, views=2,
+                                 views_seed=6)
+  assert "the views' seed 1 -> 6" in bottlenecks._key_changes(
+      dict(seeded, views_seed=1), seeded)
+
+
+def test_views_without_a_seed_draw_one_and_a_rerun_keeps_it(records, tmp_path):
+  settings = train_settings(records, str(tmp_path), head_epochs=1, bottleneck_views=2,
+                            seed=None)
+  run_schedule = {}
+  seed = head_phase._views_seed(settings, run_schedule)
+  assert run_schedule['bottleneck_views_seed'] == seed
+  assert read_record(str(tmp_path), 'schedule')['bottleneck_views_seed'] == seed
+  # The rerun after a stopped pass: the same seed, so the same cache to resume.
+  assert head_phase._views_seed(settings, {}) == seed
+  assert head_phase._views_seed(settings._replace(seed=4), {}) == 4
+
+
 def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, monkeypatch,
                                                                     caplog):
   key = key_of(str(tmp_path))
   calls = []
 
-  def compute():
+  def compute(todo, commit):
     calls.append('train')
-    return small_cache(len(calls))
+    committing(small_cache(len(calls)))(todo, commit)
   cache_dir = str(tmp_path / 'caches')
   bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
   path = os.path.join(cache_dir, bottlenecks.key_id(key), bottlenecks.CACHE_FILENAME)
@@ -227,8 +275,7 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   assert len(calls) == 2 and 'is damaged' in caplog.text
   np.testing.assert_array_equal(rebuilt['train'][0], small_cache(2)['train'][0])
   # A second image count: the cache no longer fits and is rebuilt, never used.
-  fewer = bottlenecks.cached(cache_dir, key, {'train': 5}, lambda: {'train': (
-      np.zeros((5, bottlenecks.VECTOR_SIZE), np.float32), np.zeros(5, np.int64))})
+  fewer = bottlenecks.cached(cache_dir, key, {'train': 5}, committing(small_cache(0, 5)))
   assert fewer['train'][1].shape == (5,)
   bottlenecks.cached(cache_dir, key, {'train': 6}, compute)
   with open(path, 'rb') as f:
@@ -251,6 +298,87 @@ def test_damaged_cache_is_rebuilt_and_a_full_disk_keeps_the_old_one(tmp_path, mo
   with open(path, 'rb') as f:
     assert f.read() == good  # the old cache stays whole
   assert not glob.glob(os.path.join(cache_dir, bottlenecks.key_id(other), '*'))
+
+
+def chunks_in(cache_dir):
+  return glob.glob(os.path.join(cache_dir, '*', '*' + bottlenecks.CHUNK_SUFFIX))
+
+
+def killed_after(argv, cache_dir, chunks, timeout=300):
+  """Runs train_flowers.py, kill -9 once `chunks` chunks are committed; what it logged."""
+  with open(cache_dir + '.log', 'w+') as log:
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, 'train_flowers.py')] + argv,
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    while proc.poll() is None and len(chunks_in(cache_dir)) < chunks and time.time() < deadline:
+      time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, 'the pass ended before it was killed'
+    log.seek(0)
+    return log.read()
+
+
+def resumed_at(text):
+  """(N, M) of the one line `resuming the cache pass at N of M vectors`."""
+  (line,) = [l for l in text.splitlines() if 'resuming' in l]
+  return tuple(int(n) for n in re.search(r'resuming the cache pass at (\d+) of (\d+) vectors',
+                                         line).groups())
+
+
+class _CacheDone(Exception):
+  """Raised instead of training the head: the cache pass is what is tested."""
+
+
+def test_a_cache_pass_killed_then_interrupted_resumes_and_ends_as_an_uninterrupted_one(
+    records, source_checkpoint, head_run, tmp_path, caplog, monkeypatch):
+  # Chunks of a batch of 32, the default: the training images' evaluation views, the
+  # validation images', then 2 views of each training image in two chunks.
+  chunks = bottlenecks.plan(bottlenecks.segment_sizes({'train': 32, 'validation': 8}, 2), 32)
+  assert [c.size for c in chunks] == [32, 8, 32, 32]
+  flags = head_flags(records, source_checkpoint, str(tmp_path / 'log'),
+                     str(tmp_path / 'bottlenecks'), num_epochs=0, head_epochs=1,
+                     bottleneck_views=2)
+  cache_dir = flags['bottleneck_dir']
+  # kill -9 once the first chunk is committed.
+  killed_after(command_line(flags), cache_dir, 1)
+  done = len(chunks_in(cache_dir))
+  # Then Ctrl-C as the first chunk of views is written.
+  write = files.write_atomically
+
+  def ctrl_c_at_the_views(path, data):
+    if os.path.basename(path).startswith(bottlenecks.VIEWS + '.'):
+      raise KeyboardInterrupt()
+    write(path, data)
+  monkeypatch.setattr(files, 'write_atomically', ctrl_c_at_the_views)
+  caplog.set_level('INFO')
+  with pytest.raises(KeyboardInterrupt):
+    train_flowers.train(**flags)
+  assert resumed_at(caplog.text) == (sum(c.size for c in chunks[:done]), 104)
+  assert len(chunks_in(cache_dir)) == 2
+  monkeypatch.setattr(files, 'write_atomically', write)
+  caplog.clear()
+
+  def cache_done(cache, *unused):
+    raise _CacheDone(cache)
+  monkeypatch.setattr(bottleneck_head, 'train_head', cache_done)
+  with pytest.raises(_CacheDone):
+    train_flowers.train(**flags)
+  assert resumed_at(caplog.text) == (40, 104)
+  (folder,) = glob.glob(os.path.join(cache_dir, '*'))
+  assert sorted(os.listdir(folder)) == [bottlenecks.CACHE_FILENAME, bottlenecks.KEY_FILENAME]
+  cache = cache_of(cache_dir)
+  # The evaluation views are bitwise those of the head run's pass, never stopped.
+  uninterrupted = cache_of(head_run['cache_dir'])
+  for split in ('train', 'validation'):
+    assert np.array_equal(cache[split + '_vectors'], uninterrupted[split + '_vectors']), split
+    assert np.array_equal(cache[split + '_labels'], uninterrupted[split + '_labels']), split
+  # Two views of each image, labelled as it is; drawn, not its evaluation view.
+  images = cache['train_views_images']
+  assert sorted(images) == sorted(list(range(32)) * 2)
+  assert np.array_equal(cache['train_views_labels'], cache['train_labels'][images])
+  views = cache['train_views_vectors']
+  assert views.shape == (64, bottlenecks.VECTOR_SIZE) and np.all(np.isfinite(views))
+  assert not np.any(np.all(views == cache['train_vectors'][images], axis=1))
 
 
 def top_graph_at_learning_rate_0(records, batch_norm):
@@ -538,6 +666,8 @@ def test_weighted_classes_keep_the_epoch_of_best_balanced_accuracy(tmp_path, cap
     (('--head_epochs', '-1'), ('--head_epochs', '0 or more')),
     (('--fine_tune_batch_norm', 'off'), ('--fine_tune_batch_norm', 'frozen', 'train')),
     (('--num_epochs', '0'), ('--num_epochs 0', '--head_epochs')),
+    (('--head_epochs', '2', '--bottleneck_views', '-1'), ('--bottleneck_views', '0 or more')),
+    (('--bottleneck_views', '4'), ('--bottleneck_views', '--head_epochs')),
 ])
 def test_bad_transfer_flags_get_one_error_line(records, tmp_path, capsys, extra, words):
   try:

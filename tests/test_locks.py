@@ -207,16 +207,17 @@ def test_only_a_clusters_chief_locks_the_log_dir(tmp_path, monkeypatch, job_name
 def test_a_second_cache_pass_into_one_key_waits_then_reads_the_first_ones_cache(tmp_path,
                                                                                capfd):
   cache_dir = str(tmp_path / 'caches')
-  key = {'checkpoint_sha256': 'a', 'image_size': 1}
+  key = {'checkpoint_sha256': 'a', 'image_size': 1, 'batch_size': 4}
   vectors = np.ones((3, bottlenecks.VECTOR_SIZE), np.float32), np.arange(3, dtype=np.int64)
   computing, results = threading.Event(), {}
 
-  def slow():
+  def slow(todo, commit):
     computing.set()
     time.sleep(1.5)  # the second pass starts meanwhile
-    return {'train': vectors}
+    (chunk,) = todo
+    commit(chunk, *vectors)
 
-  def never():
+  def never(*unused):
     raise AssertionError('the second pass computed the cache again')
 
   def first():

@@ -8,13 +8,16 @@ seconds instead of running the whole network at every step.
 
 A cache is one folder, BOTTLENECK_DIR/<key id>/, holding bottlenecks.npz and
 key.json. The key is everything the vectors depend on: the checkpoint's
-contents (not its path), the scopes left out of the restore, the image size
-and the contents of the shards. Another key gets a folder of its own, so caches
-are never mixed; both files are written atomically, so a failed write leaves
-the cache there before it whole, and two passes into one key take turns (`cached`).
+contents (not its path), the scopes left out of the restore, the image size,
+the contents of the shards, the batch size and precision of the pass, and the
+augmented views (--bottleneck_views) with their seed. Another key gets a folder
+of its own, so caches are never mixed. A pass commits chunks as it goes and a
+stopped one is resumed (`cached`); every file is written atomically, so nothing
+half-written is read as whole, and two passes into one key take turns.
 """
 from __future__ import absolute_import, division, print_function
 
+import collections
 import glob
 import hashlib
 import io
@@ -24,14 +27,25 @@ import os
 import numpy as np
 
 from inception_resnet_v2 import NUM_FEATURES
-from tf_compat import slim, tf
-from transfer import checkpoints, files, locks, model, progress, runtime
+from tf_compat import tf
+from transfer import files, locks
 from transfer.errors import UsageError
 
 # The width of PreLogitsFlatten: the channels of Conv2d_7b_1x1, pooled.
 VECTOR_SIZE = NUM_FEATURES
 CACHE_FILENAME = 'bottlenecks.npz'
 KEY_FILENAME = 'key.json'
+# A pass commits its vectors in chunks of this many whole batches: a resumed pass
+# batches its images as an uninterrupted one does, and loses at most a chunk (one
+# batch: some 3 s at 299 here; flowers with 4 views makes ~530 files of 200 KB).
+CHUNK_BATCHES = 1
+CHUNK_SUFFIX = '.chunk.npz'
+# The parts of a pass, in its order: the evaluation view of each training image,
+# of each validation image, then the training images' augmented views.
+VIEWS = 'train_views'
+SEGMENTS = ('train', 'validation', VIEWS)
+# `size` vectors of a segment from its `start`th on.
+Chunk = collections.namedtuple('Chunk', ('segment', 'start', 'size'))
 
 
 def _digest(paths):
@@ -51,7 +65,8 @@ def checkpoint_files(path):
   return [path + '.index'] + sorted(glob.glob(path + '.data-*'))
 
 
-def cache_key(checkpoint, exclude_scopes, image_size, shards):
+def cache_key(checkpoint, exclude_scopes, image_size, shards, batch_size, precision=None,
+              views=0, views_seed=None):
   """What the vectors depend on, as stored in key.json.
 
   Args:
@@ -59,11 +74,18 @@ def cache_key(checkpoint, exclude_scopes, image_size, shards):
     exclude_scopes: the scopes not restored from it.
     image_size: the size images are read at.
     shards: {split name: [TFRecord paths]}.
+    batch_size: images a forward pass: oneDNN's results can depend on the batch's shape,
+      and a resumed pass must batch as the pass it continues.
+    precision: runtime.precision_mode, 'bfloat16', 'float16' or None (float32).
+    views: augmented views of each training image (--bottleneck_views).
+    views_seed: the seed they are drawn under (left out without views).
   """
   return {'checkpoint_sha256': _digest(checkpoint_files(checkpoint)),
           'checkpoint_exclude_scopes': sorted(exclude_scopes),
           'image_size': image_size,
-          'shards_sha256': {split: _digest(sorted(paths)) for split, paths in shards.items()}}
+          'shards_sha256': {split: _digest(sorted(paths)) for split, paths in shards.items()},
+          'batch_size': batch_size, 'precision': precision or 'float32',
+          'views': views, 'views_seed': views_seed if views else None}
 
 
 def key_id(key):
@@ -83,6 +105,10 @@ def _key_changes(old, new):
   for split in sorted(new['shards_sha256']):
     if old_shards.get(split) != new['shards_sha256'][split]:
       changes.append('other %s shards' % split)
+  for field, name in (('batch_size', '--bottleneck_batch_size'), ('precision', 'precision'),
+                      ('views', '--bottleneck_views'), ('views_seed', "the views' seed")):
+    if old.get(field) != new.get(field):
+      changes.append('%s %s -> %s' % (name, old.get(field), new.get(field)))
   return changes
 
 
@@ -100,142 +126,186 @@ def _why_new(bottleneck_dir, key):
   return 'none is there yet'
 
 
-def _load(folder, counts):
-  """The cache in `folder` as {split: (vectors, labels)}, or None with the reason why not."""
+
+
+def segment_sizes(counts, views):
+  """{segment: vectors} of a pass, in its order (SEGMENTS), for {split: images} and K views."""
+  sizes = collections.OrderedDict()
+  for segment in SEGMENTS:
+    if segment == VIEWS:
+      if views:
+        sizes[segment] = counts['train'] * views
+    elif segment in counts:
+      sizes[segment] = counts[segment]
+  return sizes
+
+
+def plan(sizes, batch_size):
+  """The chunks of a pass, in order: CHUNK_BATCHES batches each, a segment's last one shorter."""
+  step = CHUNK_BATCHES * batch_size
+  return [Chunk(segment, start, min(step, count - start))
+          for segment, count in sizes.items() for start in range(0, count, step)]
+
+
+def _parts(segment):
+  return ('vectors', 'labels', 'images') if segment == VIEWS else ('vectors', 'labels')
+
+
+def _load(folder, sizes):
+  """The finished cache in `folder` as cached returns it, or None with the reason why not."""
   path = os.path.join(folder, CACHE_FILENAME)
   if not os.path.isfile(path):
     return None, None
   try:
     with np.load(path) as stored:
-      cache = {split: (stored[split + '_vectors'], stored[split + '_labels']) for split in counts}
+      cache = {segment: tuple(stored['%s_%s' % (segment, part)] for part in _parts(segment))
+               for segment in sizes}
   except Exception as e:  # numpy raises many kinds for a damaged archive
     return None, '%s is damaged (%s)' % (path, str(e).splitlines()[0] if str(e) else type(e))
-  for split, count in counts.items():
-    vectors, labels = cache[split]
+  for segment, count in sizes.items():
+    vectors, labels = cache[segment][:2]
     if vectors.shape != (count, VECTOR_SIZE) or labels.shape != (count,):
-      return None, '%s holds %s vectors of %s, not the %d images of the %s split' % (
-          path, vectors.shape[0], vectors.shape[1:], count, split)
+      return None, '%s holds %s vectors of %s, not the %d of %s' % (
+          path, vectors.shape[0], vectors.shape[1:], count, segment)
   return cache, None
 
 
-def _save(folder, key, cache):
-  """Writes the cache, then its key; a failure leaves any cache there before whole."""
-  buffer = io.BytesIO()
-  arrays = {}
-  for split, (vectors, labels) in cache.items():
-    arrays[split + '_vectors'], arrays[split + '_labels'] = vectors, labels
-  np.savez(buffer, **arrays)
+def _write(folder, name, data):
+  """Writes one file of the cache atomically; a full disk is the user's to fix."""
   try:
     if not os.path.isdir(folder):
       os.makedirs(folder)
-    files.write_atomically(os.path.join(folder, CACHE_FILENAME), buffer.getvalue())
-    files.write_json(os.path.join(folder, KEY_FILENAME), key)
+    files.write_atomically(os.path.join(folder, name), data)
   except OSError as e:
     raise UsageError('cannot write the bottleneck cache in %s (%s): free some space or pass '
                      'another --bottleneck_dir' % (folder, e.strerror or e))
 
 
-def compute_vectors(input_fns, counts, num_classes, checkpoint, exclude_scopes,
-                    session_config=None):
-  """Runs the restored network once over each split, in inference mode.
-
-  One graph serves every split: each split's batches are fed to the same
-  network, so it is built, optimised and restored once, not once a split.
-
-  Args:
-    input_fns: {split: f() -> (images, labels) tensors reading it once, in order}.
-    counts: {split: number of images}.
-    num_classes: the class count the network is built with (its heads are unused).
-    checkpoint: the checkpoint restored, but for `exclude_scopes`.
-    exclude_scopes: scopes not restored (their values do not reach the vectors).
-    session_config: a tf.ConfigProto.
-
-  Returns:
-    {split: (vectors float32 [count, 1536], labels int64 [count])}.
-
-  Raises:
-    UsageError: a split holds another number of images than its count.
-  """
-  with tf.Graph().as_default():
-    pipelines = {split: input_fn() for split, input_fn in input_fns.items()}
-    image_shape = next(iter(pipelines.values()))[0].shape[1:].as_list()
-    images = tf.placeholder(tf.float32, [None] + image_shape, name='images')
-    _, end_points = model.build_model(images, num_classes, is_training=False)
-    restore = checkpoints.init_fn(checkpoint, slim.get_variables_to_restore(exclude=exclude_scopes),
-                                  'check --imagenet_checkpoint_file and '
-                                  '--checkpoint_exclude_scopes')
-    with runtime.queue_session(session_config) as sess:
-      restore(sess)
-      return {split: _read_split(sess, pipelines[split], images, end_points['PreLogitsFlatten'],
-                                 counts[split], 'Bottlenecks (%s)' % split)
-              for split in input_fns}
+def _npz(**arrays):
+  buffer = io.BytesIO()
+  np.savez(buffer, **arrays)
+  return buffer.getvalue()
 
 
-def _read_split(sess, pipeline, images, vectors, count, label):
-  """The vectors and labels of one split's batches, read until its input ends."""
-  all_vectors, all_labels = [], []
-  with progress.ProgressBar(total=count, label=label, unit='images') as bar:
-    while True:
-      try:
-        batch_images, batch_labels = sess.run(pipeline)
-      except tf.errors.OutOfRangeError:
-        break  # the split was read once
-      all_vectors.append(sess.run(vectors, {images: batch_images}))
-      all_labels.append(batch_labels)
-      bar.update(len(batch_labels))
-  read = sum(len(labels) for labels in all_labels)
-  if read != count:
-    raise UsageError('read %d images where the shards hold %d: convert the photos again'
-                     % (read, count))
-  if not read:
-    return np.zeros((0, VECTOR_SIZE), np.float32), np.zeros((0,), np.int64)
-  return (np.concatenate(all_vectors).astype(np.float32),
-          np.concatenate(all_labels).astype(np.int64))
+def _chunk_name(chunk):
+  return '%s.%09d%s' % (chunk.segment, chunk.start, CHUNK_SUFFIX)
 
 
-def cached(bottleneck_dir, key, counts, compute):
-  """The bottlenecks of every split: read from the cache of `key`, else computed and cached.
+def _read_chunk(folder, chunk):
+  """A committed chunk's (vectors, labels); None when it is missing or does not fit."""
+  try:
+    with np.load(os.path.join(folder, _chunk_name(chunk))) as stored:
+      vectors, labels = stored['vectors'], stored['labels']
+  except Exception:  # missing, or not an archive of these arrays: computed again
+    return None
+  if vectors.shape != (chunk.size, VECTOR_SIZE) or labels.shape != (chunk.size,):
+    return None
+  return vectors, labels
 
-  One pass computes a key at a time: a second one waits for it (the lock on
-  the key's folder), then reads what it wrote; a finished cache is read without
-  waiting, as its files are written whole.
 
-  Args:
-    bottleneck_dir: the folder of the caches.
-    key: a cache_key.
-    counts: {split: number of images}.
-    compute: f() -> {split: (vectors, labels)}, e.g. compute_vectors over the splits.
+def _committed(folder, chunks):
+  """The arrays of the chunks committed before the first missing one: the pass's progress."""
+  done = []
+  for chunk in chunks:
+    arrays = _read_chunk(folder, chunk)
+    if arrays is None:
+      break
+    done.append(arrays)
+  return done
 
-  Returns:
-    {split: (vectors [n, 1536], labels [n])}.
-  """
-  folder = os.path.join(bottleneck_dir, key_id(key))
-  cache, _ = _load(folder, counts)
-  if cache is None:
-    with locks.hold(folder, 'a bottleneck cache pass', '--bottleneck_dir', wait=True):
-      cache = _computed(bottleneck_dir, folder, key, counts, compute)
-  else:
-    _say_read(folder, counts)
+
+def _assemble(sizes, chunks, done):
+  """{segment: (vectors, labels[, images])} of the chunks' arrays, in pass order."""
+  cache = {}
+  for segment in sizes:
+    pieces = [arrays for chunk, arrays in zip(chunks, done) if chunk.segment == segment]
+    vectors = [v for v, _ in pieces] or [np.zeros((0, VECTOR_SIZE), np.float32)]
+    labels = [l for _, l in pieces] or [np.zeros((0,), np.int64)]
+    cache[segment] = (np.concatenate(vectors).astype(np.float32),
+                      np.concatenate(labels).astype(np.int64))
+  if VIEWS in cache:  # view v of training image i sits at v * n + i
+    cache[VIEWS] += (np.arange(sizes[VIEWS], dtype=np.int64) % sizes['train'],)
   return cache
 
 
-def _say_read(folder, counts):
-  tf.logging.info('Read the bottlenecks of %s images from %s.',
-                  ' + '.join(str(n) for n in counts.values()), folder)
+def cached(bottleneck_dir, key, counts, compute):
+  """The bottlenecks of every split and view: read from the cache of `key`, else computed.
+
+  A pass commits its vectors chunk by chunk (CHUNK_BATCHES batches, each an
+  atomically written file in the key's folder); a pass stopped in any way is
+  resumed by the next one at its first missing chunk, which logs `resuming the
+  cache pass at N of M vectors`. Once every chunk is there they make one
+  bottlenecks.npz, and the chunks are removed. One pass computes a key at a
+  time: a second one waits for it (the lock on the key's folder), then reads
+  what it wrote; a finished cache is read without waiting, as its files are
+  written whole.
+
+  Args:
+    bottleneck_dir: the folder of the caches.
+    key: a cache_key (its batch_size and views set the chunks).
+    counts: {split: number of images}.
+    compute: f(todo, commit): runs the network over the chunks `todo` (the rest of
+      the pass, in order, as Chunk(segment, start, size)) and calls
+      commit(chunk, vectors, labels) as each one is done (bottleneck_pass.run_pass).
+
+  Returns:
+    {'train': (vectors float32 [n, 1536], labels int64 [n]), 'validation': the
+    same}: the evaluation views, in record order. With key['views'] K > 0 also
+    'train_views': (vectors [n*K, 1536], labels [n*K], images int64 [n*K]),
+    images[j] the index into 'train' of the image view j was made from.
+  """
+  folder = os.path.join(bottleneck_dir, key_id(key))
+  sizes = segment_sizes(counts, key.get('views', 0))
+  cache, _ = _load(folder, sizes)
+  if cache is None:
+    with locks.hold(folder, 'a bottleneck cache pass', '--bottleneck_dir', wait=True):
+      cache = _computed(bottleneck_dir, folder, key, sizes, compute)
+  else:
+    _say_read(folder, sizes)
+  return cache
 
 
-def _computed(bottleneck_dir, folder, key, counts, compute):
+def _say_read(folder, sizes):
+  tf.logging.info('Read the bottlenecks of %s images and views from %s.',
+                  ' + '.join(str(n) for n in sizes.values()), folder)
+
+
+def _computed(bottleneck_dir, folder, key, sizes, compute):
   """cached's work under the key's lock: the cache another pass just wrote, or a new one."""
-  cache, damage = _load(folder, counts)
+  cache, damage = _load(folder, sizes)
   if cache is not None:
-    _say_read(folder, counts)
+    _say_read(folder, sizes)
     return cache
-  if damage:
+  chunks = plan(sizes, key['batch_size'])
+  done = _committed(folder, chunks)
+  if done or (os.path.isfile(os.path.join(folder, KEY_FILENAME)) and not damage):
+    tf.logging.info('Bottleneck cache %s: resuming the cache pass at %d of %d vectors.', folder,
+                    sum(c.size for c in chunks[:len(done)]), sum(sizes.values()))
+  elif damage:
     tf.logging.warning('Rebuilding the bottleneck cache: %s.', damage)
   else:
     tf.logging.info('Computing the bottleneck cache %s: %s.', folder,
                     _why_new(bottleneck_dir, key))
-  cache = compute()
-  _save(folder, key, cache)
+  # First: a stopped pass leaves its key, for the next one to resume and to compare with.
+  _write(folder, KEY_FILENAME, (json.dumps(key, indent=2, sort_keys=True) + '\n').encode())
+
+  def commit(chunk, vectors, labels):
+    if chunk != chunks[len(done)] or vectors.shape != (chunk.size, VECTOR_SIZE):
+      raise ValueError('chunk %s of shape %s out of order or size' % (chunk, vectors.shape))
+    arrays = vectors.astype(np.float32), labels.astype(np.int64)
+    _write(folder, _chunk_name(chunk), _npz(vectors=arrays[0], labels=arrays[1]))
+    done.append(arrays)
+  if len(done) < len(chunks):
+    compute(chunks[len(done):], commit)
+  if len(done) < len(chunks):
+    raise ValueError('the cache pass ended at chunk %d of %d' % (len(done), len(chunks)))
+  cache = _assemble(sizes, chunks, done)
+  _write(folder, CACHE_FILENAME, _npz(**{'%s_%s' % (segment, part): array
+                                        for segment, arrays in cache.items()
+                                        for part, array in zip(_parts(segment), arrays)}))
+  # The chunks, and the temporary files of passes killed while writing (under the lock,
+  # no other pass writes here).
+  for path in glob.glob(os.path.join(folder, '*' + CHUNK_SUFFIX + '*')):
+    files.remove_quietly(path)
   tf.logging.info('Cached the bottlenecks in %s.', folder)
   return cache

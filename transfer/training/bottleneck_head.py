@@ -105,6 +105,21 @@ def _write_summaries(writer, epoch, values):
                                        for tag, value in sorted(values.items())]), epoch)
 
 
+def training_set(cache):
+  """(vectors, labels) the head trains on: each training image's evaluation view and its
+  augmented views (cache['train_views'], when cached), every one in each epoch's shuffled pass.
+
+  All of them, not one view an image an epoch: every image still weighs the same
+  (1 + K vectors each), an epoch still shows the undistorted view that eval and
+  predict see, and the head's steps stay cheap (an epoch is K + 1 times longer).
+  """
+  vectors, labels = cache['train']
+  if 'train_views' not in cache:
+    return vectors, labels
+  views, view_labels = cache['train_views'][:2]
+  return np.concatenate([vectors, views]), np.concatenate([labels, view_labels])
+
+
 def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, seed, log_dir,
                class_weights=None):
   """Trains the Logits layer on cached vectors; keeps its best epoch; logs and summarises.
@@ -126,7 +141,7 @@ def train_head(cache, num_classes, settings, optimizer_settings, loss_settings, 
   Returns:
     A HeadResult of the epoch kept.
   """
-  train_vectors, train_labels = cache['train']
+  train_vectors, train_labels = training_set(cache)
   validation = cache.get('validation', (np.zeros((0, bottlenecks.VECTOR_SIZE)), np.zeros(0)))
   epochs = settings.head_epochs
   order = np.random.RandomState(seed)

@@ -10,12 +10,12 @@ checkpoint; a rerun finds it and never redoes the phase.
 from __future__ import absolute_import, division, print_function
 
 import collections
-import functools
 import math
 import os
+import random
 
 from tf_compat import tf
-from transfer import bottlenecks, flags, model_settings
+from transfer import bottleneck_pass, bottlenecks, flags, model_settings, runtime
 from transfer.training import bottleneck_head, class_weighting, schedule
 
 
@@ -29,6 +29,8 @@ head_learning_rate = 0.001
 head_batch_size = 100
 bottleneck_dir = ''  # empty: DATASET_DIR/bottlenecks
 bottleneck_batch_size = 32  # images per forward pass of the cache pass
+# Augmented views of each training image cached besides its evaluation view (0: none).
+bottleneck_views = 0
 # Train only this end point's block and those above it ('': every layer).
 fine_tune_from = ''
 # Batch norm while fine-tuning: 'frozen' runs every batch-norm layer in inference mode
@@ -48,6 +50,10 @@ def add_flags(p):
                  help='the bottleneck caches (default: DATASET_DIR/bottlenecks)')
   p.add_argument('--bottleneck_batch_size', type=flags.positive_int,
                  default=bottleneck_batch_size)
+  p.add_argument('--bottleneck_views', type=flags.non_negative_int, default=bottleneck_views,
+                 help='also cache K views of each training image under the training '
+                 "preprocessing (random crop, flip, colour; under --seed), for the head's "
+                 'training (needs --head_epochs)')
   p.add_argument('--fine_tune_from', default=fine_tune_from,
                  help='train this end point (e.g. Mixed_7a), the blocks above it and the '
                  'heads; the layers below keep their weights and batch-norm statistics')
@@ -68,9 +74,9 @@ def batch_norm_mode(mode, head_epochs, fine_tune_from):
 
 class HeadSettings(collections.namedtuple(
     'HeadSettings', ('head_epochs', 'head_learning_rate', 'head_batch_size', 'bottleneck_dir',
-                     'bottleneck_batch_size'),
+                     'bottleneck_batch_size', 'bottleneck_views'),
     defaults=(head_epochs, head_learning_rate, head_batch_size, bottleneck_dir,
-              bottleneck_batch_size))):
+              bottleneck_batch_size, bottleneck_views))):
   """The head phase's flags, by name; head_epochs 0 turns the phase off."""
   __slots__ = ()
 
@@ -84,16 +90,14 @@ def _kept(result, epochs):
              result.validation_balanced_accuracy, result.validation_loss))
 
 
-def run(settings, splits, input_fn, session_config, run_schedule):
+def run(settings, splits, session_config, run_schedule):
   """Caches the bottlenecks, trains the Logits on them and saves the whole network.
 
   Args:
     settings: the run's TrainSettings: the head phase's, optimizer and loss
-      groups; the ImageNet checkpoint, image size, seed, dataset and log dirs.
+      groups; the ImageNet checkpoint, image size, seed, runtime, dataset and log dirs.
     splits: {'train': dataset, 'validation': dataset (optional)}, from get_split.
-    input_fn: f(dataset) -> (images, labels), reading it once, in order, with
-      evaluation preprocessing at --image_size.
-    session_config: a tf.ConfigProto for the cache pass.
+    session_config: a tf.ConfigProto for the cache pass (runtime.session_config).
     run_schedule: this run's schedule; the head's results are added to it, then it is
       written.
 
@@ -105,15 +109,18 @@ def run(settings, splits, input_fn, session_config, run_schedule):
   s = settings
   exclude = s.exclude_scopes
   num_classes = splits['train'].num_classes
+  views = s.head.bottleneck_views
+  seed = _views_seed(s, run_schedule) if views else None
   key = bottlenecks.cache_key(s.imagenet_checkpoint_file, exclude, s.image_size,
-                              {name: split.data_sources for name, split in splits.items()})
-
+                              {name: split.data_sources for name, split in splits.items()},
+                              s.head.bottleneck_batch_size, runtime.precision_mode(s.runtime),
+                              views, seed)
   counts = {name: split.num_samples for name, split in splits.items()}
 
-  def compute():
-    return bottlenecks.compute_vectors(
-        {name: functools.partial(input_fn, split) for name, split in splits.items()}, counts,
-        num_classes, s.imagenet_checkpoint_file, exclude, session_config)
+  def compute(todo, commit):
+    bottleneck_pass.run_pass(splits, todo, commit, s.imagenet_checkpoint_file, exclude,
+                             s.image_size, s.head.bottleneck_batch_size, views, seed,
+                             session_config)
 
   cache = bottlenecks.cached(s.head.bottleneck_dir or os.path.join(s.dataset_dir, 'bottlenecks'),
                              key, counts, compute)
@@ -133,6 +140,22 @@ def run(settings, splits, input_fn, session_config, run_schedule):
   model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
                       s.moving_average_decay)
   return path
+
+
+def _views_seed(settings, run_schedule):
+  """The seed the views are drawn under: --seed; unset, the one a stopped pass in this
+  log dir drew (so that a rerun resumes its cache), else a new one, recorded at once."""
+  seed = settings.seed
+  if seed is None:
+    seed = (schedule.load_schedule(settings.log_dir) or {}).get('bottleneck_views_seed')
+  if seed is None:
+    seed = random.SystemRandom().randint(0, 2 ** 31 - 1)
+    tf.logging.info('--bottleneck_views without --seed: the views are drawn under seed %d '
+                    '(kept in the run record).', seed)
+  run_schedule['bottleneck_views_seed'] = seed
+  if settings.seed is None:  # before the pass: a rerun after a stop resumes its cache
+    schedule.save_schedule(settings.log_dir, run_schedule)
+  return seed
 
 
 def next_step(settings):

@@ -25,7 +25,7 @@ KNOB_KEYS = (('optimizer',) + optimizers.FLAG_NAMES + learning_rate.FLAG_NAMES +
 # phase, the layers fine-tuned and the knobs.
 FLAG_KEYS = ('batch_size', 'initial_learning_rate', 'learning_rate_decay_factor',
              'num_epochs_before_decay', 'head_epochs', 'head_learning_rate', 'head_batch_size',
-             'fine_tune_from', 'fine_tune_batch_norm') + KNOB_KEYS
+             'bottleneck_views', 'fine_tune_from', 'fine_tune_batch_norm') + KNOB_KEYS
 # With what sets the steps of an epoch. num_epochs is left out on purpose: it
 # only moves the last step, so raising it extends a run on the same schedule.
 # So is fine_tune_from: choosing the layers after a head-only run is the
@@ -33,7 +33,7 @@ FLAG_KEYS = ('batch_size', 'initial_learning_rate', 'learning_rate_decay_factor'
 # For the same reason the knobs may change after a head-only run: fine-tuning
 # may use another optimizer than the head did. --fine_tune_batch_norm is compared:
 # it changes what a step does to the moving statistics.
-HEAD_KEYS = ('head_epochs', 'head_learning_rate', 'head_batch_size')
+HEAD_KEYS = ('head_epochs', 'head_learning_rate', 'head_batch_size', 'bottleneck_views')
 SCHEDULE_KEYS = ('batch_size', 'train_images', 'num_clones', 'replicas_to_aggregate',
                  'initial_learning_rate', 'learning_rate_decay_factor',
                  'num_epochs_before_decay', 'class_weights',
@@ -58,9 +58,10 @@ def schedule_of(settings, train_images, class_weights=None):
 
 
 # What the head phase adds to the schedule; a resumed run keeps it.
-# The accuracies and loss are those of the head's epoch kept, head_best_epoch.
+# The accuracies and loss are those of the head's epoch kept, head_best_epoch; the
+# seed the cached views were drawn under, when --bottleneck_views had no --seed.
 HEAD_RESULTS = ('head_checkpoint', 'head_best_epoch', 'head_train_accuracy',
-                'head_validation_accuracy', 'head_validation_loss')
+                'head_validation_accuracy', 'head_validation_loss', 'bottleneck_views_seed')
 
 
 def schedule_changes(old, new, keys=SCHEDULE_KEYS):

@@ -90,6 +90,9 @@ class TrainSettings(collections.namedtuple('TrainSettings',
     if self.head.head_epochs and self.from_scratch:
       raise UsageError('--head_epochs trains a head on a restored network and --from_scratch '
                        'restores none: drop one of them')
+    if self.head.bottleneck_views and not self.head.head_epochs:
+      raise UsageError('--bottleneck_views caches views for the head phase: pass '
+                       '--head_epochs N, or drop --bottleneck_views')
     if self.head.head_epochs and self.deployment.cluster:
       raise UsageError('--head_epochs runs in one process: train the head alone first '
                        '(--num_epochs 0), then start the cluster on that --log_dir')
