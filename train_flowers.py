@@ -230,9 +230,10 @@ def _head_first(settings, train_split, validation_split, session_config, run_sch
     splits['validation'] = validation_split
 
   def input_fn(split):
-    # Read once, in order, with evaluation preprocessing: what eval_flowers sees.
+    # Read once, in record order (one batching thread), with evaluation preprocessing.
     images, _, labels = load_batch(split, s.head.bottleneck_batch_size, s.image_size,
-                                   s.image_size, is_training=False, num_epochs=1)
+                                   s.image_size, is_training=False, num_epochs=1,
+                                   deterministic=True)
     return images, labels
   return head_phase.run(s, splits, input_fn, session_config, run_schedule)
 

@@ -16,7 +16,7 @@ import os
 
 from tf_compat import tf
 from transfer import bottlenecks, flags, model_settings
-from transfer.training import bottleneck_head, class_weighting, schedule
+from transfer.training import bottleneck_head, class_weighting, head_folds, schedule
 
 
 # ================ DEFAULTS (each one is also a flag of train_flowers.py) ================
@@ -56,6 +56,7 @@ def add_flags(p):
                  help='frozen: every batch-norm layer in inference mode, its moving statistics '
                  'kept as restored; train: the tutorial\'s batch statistics (default: frozen '
                  'with --head_epochs or --fine_tune_from, else train)')
+  head_folds.add_flags(p)
 
 
 def batch_norm_mode(mode, head_epochs, fine_tune_from):
@@ -103,6 +104,7 @@ def run(settings, splits, input_fn, session_config, run_schedule):
     record (run.json), which names that epoch.
   """
   s = settings
+  head_folds.check_sizes(s.folds, splits)  # before any work
   exclude = s.exclude_scopes
   num_classes = splits['train'].num_classes
   key = bottlenecks.cache_key(s.imagenet_checkpoint_file, exclude, s.image_size,
@@ -118,6 +120,7 @@ def run(settings, splits, input_fn, session_config, run_schedule):
   cache = bottlenecks.cached(s.head.bottleneck_dir or os.path.join(s.dataset_dir, 'bottlenecks'),
                              key, counts, compute)
   weights = class_weighting.resolve(s.loss.class_weights, splits['train'])
+  folds = head_folds.run(s, splits, cache, weights)  # {} without --head_folds
   result = bottleneck_head.train_head(cache, num_classes, s.head, s.optimizer, s.loss, s.seed,
                                       s.log_dir, weights)
   path = bottleneck_head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
@@ -128,7 +131,7 @@ def run(settings, splits, input_fn, session_config, run_schedule):
   run_schedule.update(head_checkpoint=os.path.basename(path), head_best_epoch=result.epoch,
                       head_train_accuracy=result.train_accuracy,
                       head_validation_accuracy=result.validation_accuracy,
-                      head_validation_loss=result.validation_loss)
+                      head_validation_loss=result.validation_loss, **folds)
   schedule.save_schedule(s.log_dir, run_schedule)
   model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
                       s.moving_average_decay)

@@ -59,8 +59,10 @@ def schedule_of(settings, train_images, class_weights=None):
 
 # What the head phase adds to the schedule; a resumed run keeps it.
 # The accuracies and loss are those of the head's epoch kept, head_best_epoch.
+# With --head_folds, its cross-validation (transfer/training/head_folds.py) too.
 HEAD_RESULTS = ('head_checkpoint', 'head_best_epoch', 'head_train_accuracy',
-                'head_validation_accuracy', 'head_validation_loss')
+                'head_validation_accuracy', 'head_validation_loss', 'head_folds',
+                'head_folds_accuracy', 'head_folds_interval_95', 'head_folds_seconds')
 
 
 def schedule_changes(old, new, keys=SCHEDULE_KEYS):
