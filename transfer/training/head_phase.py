@@ -4,8 +4,9 @@
 
 Cache each image's bottleneck once, train the new Logits layer on the cache,
 write a checkpoint of the whole network, with the head's best epoch, into
-log_dir. Fine-tuning (if --num_epochs asks for any) then resumes from that
-checkpoint; a rerun finds it and never redoes the phase.
+log_dir. With --head_folds, K-fold cross-validation of the head on the same
+cache comes first (head_folds.py). Fine-tuning (if --num_epochs asks for any)
+then resumes from that checkpoint; a rerun finds it and never redoes the phase.
 """
 from __future__ import absolute_import, division, print_function
 
