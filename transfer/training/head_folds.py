@@ -96,11 +96,12 @@ def check_sizes(settings, splits):
     counts.update(records.count_labels(split.data_sources))
   names = splits['train'].labels_to_name
   smallest = min(range(len(names)), key=lambda label: (counts[label], label))
-  if counts[smallest] < settings.head_folds:
+  fewest = counts[smallest]
+  if fewest < settings.head_folds:
     raise UsageError('--head_folds %d: class %s has only %d photo%s (training and validation), '
-                     'too few for a test fold each: pass --head_folds %d or less, or add photos'
-                     % (settings.head_folds, names[smallest], counts[smallest],
-                        '' if counts[smallest] == 1 else 's', max(counts[smallest], 2)))
+                     'too few for a test fold each: %sadd photos'
+                     % (settings.head_folds, names[smallest], fewest, '' if fewest == 1 else 's',
+                        'pass --head_folds %d or less, or ' % fewest if fewest >= 2 else ''))
   total = sum(counts.values())
   if settings.report_suspects > total:
     raise UsageError('--report_suspects %d: the set has only %d photos (training and '
