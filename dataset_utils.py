@@ -35,7 +35,7 @@ def bytes_feature(values):
   return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
 
 
-def image_to_tfexample(image_data, image_format, height, width, class_id):
+def image_to_tfexample(image_data, image_format, height, width, class_id, filename=None):
   """Builds the tf.train.Example of one image, with the keys TF-slim decoders read.
 
   Args:
@@ -44,17 +44,22 @@ def image_to_tfexample(image_data, image_format, height, width, class_id):
     height: image height in pixels.
     width: image width in pixels.
     class_id: the integer label.
+    filename: the photo's path, stored as `image/filename` (bytes) so that a
+      report can name the photo; None (the tutorial's example) leaves it out.
 
   Returns:
     A tf.train.Example.
   """
-  return tf.train.Example(features=tf.train.Features(feature={
+  feature = {
       'image/encoded': bytes_feature(image_data),
       'image/format': bytes_feature(image_format),
       'image/class/label': int64_feature(class_id),
       'image/height': int64_feature(height),
       'image/width': int64_feature(width),
-  }))
+  }
+  if filename is not None:
+    feature['image/filename'] = bytes_feature(filename)
+  return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
 # ================ LABEL FILE ================

@@ -63,6 +63,11 @@ def test_mixed_formats_round_trip(mixed_photos, tmp_path):
       left, right = image[:, :width // 2 - 2], image[:, width // 2 + 2:]
       assert left.min() > 230 and right[..., 2].mean() > 180 and right[..., 0].mean() < 80
   assert seen == set(sizes)
+  # Each record names its photo (image/filename), as the converter found it.
+  named = {r['image/filename'].bytes_list.value[0].decode('utf-8'): r['image/width']
+           .int64_list.value[0] for r in rows}
+  assert named == {os.path.join(photo_dir, label, name): size[0]
+                   for name, (label, size) in sizes.items()}
 
 
 def test_same_seed_same_split_other_seed_other_split(mixed_photos, tmp_path):
@@ -179,11 +184,11 @@ def test_interrupted_conversion_leaves_no_finished_looking_file(mixed_photos, tm
   real = dataset_utils.image_to_tfexample
   calls = []
 
-  def failing(*args):
+  def failing(*args, **keywords):
     calls.append(1)
     if len(calls) == 5:
       raise KeyboardInterrupt  # as if Ctrl-C came mid-way
-    return real(*args)
+    return real(*args, **keywords)
 
   monkeypatch.setattr(dataset_utils, 'image_to_tfexample', failing)
   out = tmp_path / 'out'

@@ -51,3 +51,13 @@ def test_image_to_tfexample_decodes_with_the_records_decoder():
       image, label = sess.run([image, label])
   assert image.shape == (20, 30, 3) and label == 3
   assert abs(image[..., 0].mean() - 200) < 10  # the red channel of the photo
+
+
+def test_image_to_tfexample_names_the_photo_only_when_asked():
+  data = sample_files.jpeg_bytes((30, 20))
+  plain = dataset_utils.image_to_tfexample(data, b'jpg', 20, 30, 3)
+  named = dataset_utils.image_to_tfexample(data, b'jpg', 20, 30, 3, filename='roses/a.jpg')
+  assert 'image/filename' not in plain.features.feature  # the tutorial's example
+  assert named.features.feature['image/filename'].bytes_list.value == [b'roses/a.jpg']
+  del named.features.feature['image/filename']
+  assert named == plain

@@ -33,16 +33,24 @@ def save_predictions(path, images, true_names, predicted_names):
   Returns:
     path.
   """
+  return save_grid(path, images,
+                   ['Prediction: %s\nGround Truth: %s' % (guess, truth)
+                    for truth, guess in zip(true_names, predicted_names)],
+                   ['green' if guess == truth else 'red'
+                    for truth, guess in zip(true_names, predicted_names)])
+
+
+def save_grid(path, images, titles, colors):
+  """Saves images in rows of up to 5, each under its title in its colour; returns path."""
   plt = _pyplot()
   cols = min(5, len(images))
   rows = int(math.ceil(len(images) / float(cols)))
   fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.6 * rows), squeeze=False)
   for ax in axes.flat:
     ax.axis('off')
-  for ax, image, truth, guess in zip(axes.flat, images, true_names, predicted_names):
+  for ax, image, title, color in zip(axes.flat, images, titles, colors):
     ax.imshow(np.squeeze(image), cmap='gray' if image.shape[-1] == 1 else None)
-    ax.set_title('Prediction: %s\nGround Truth: %s' % (guess, truth), fontsize=10,
-                 color='green' if guess == truth else 'red')
+    ax.set_title(title, fontsize=10, color=color)
   fig.tight_layout()
   files.save_figure(fig, path, dpi=80)  # no half-written picture
   plt.close(fig)

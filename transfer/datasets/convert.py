@@ -98,7 +98,9 @@ def _write_records(photo_list, num_photos_to_validate, writers, jpeg_quality, nu
       # The first readable photos of the shuffled list are the validation set.
       split = 'validation' if used < num_photos_to_validate else 'train'
       index = used if split == 'validation' else used - num_photos_to_validate
-      example = dataset_utils.image_to_tfexample(data, b'jpg', height, width, class_id)
+      # The photo's path as found, for reports that name a record's photo (suspects.tsv).
+      example = dataset_utils.image_to_tfexample(data, b'jpg', height, width, class_id,
+                                                 filename=path)
       writers[split][index % len(writers[split])].write(example.SerializeToString())
       counts[split, class_id] += 1
       used += 1

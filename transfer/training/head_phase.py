@@ -4,8 +4,9 @@
 
 Cache each image's bottleneck once, train the new Logits layer on the cache,
 write a checkpoint of the whole network, with the head's best epoch, into
-log_dir. Fine-tuning (if --num_epochs asks for any) then resumes from that
-checkpoint; a rerun finds it and never redoes the phase.
+log_dir. With --head_folds, K-fold cross-validation of the head on the same
+cache comes first (head_folds.py). Fine-tuning (if --num_epochs asks for any)
+then resumes from that checkpoint; a rerun finds it and never redoes the phase.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -16,7 +17,7 @@ import random
 
 from tf_compat import tf
 from transfer import bottleneck_pass, bottlenecks, flags, model_settings, runtime
-from transfer.training import bottleneck_head, class_weighting, schedule
+from transfer.training import bottleneck_head, class_weighting, head_folds, schedule
 
 
 # ================ DEFAULTS (each one is also a flag of train_flowers.py) ================
@@ -62,6 +63,7 @@ def add_flags(p):
                  help='frozen: every batch-norm layer in inference mode, its moving statistics '
                  'kept as restored; train: the tutorial\'s batch statistics (default: frozen '
                  'with --head_epochs or --fine_tune_from, else train)')
+  head_folds.add_flags(p)
 
 
 def batch_norm_mode(mode, head_epochs, fine_tune_from):
@@ -107,6 +109,7 @@ def run(settings, splits, session_config, run_schedule):
     record (run.json), which names that epoch.
   """
   s = settings
+  head_folds.check_sizes(s.folds, splits)  # before any work
   exclude = s.exclude_scopes
   num_classes = splits['train'].num_classes
   views = s.head.bottleneck_views
@@ -125,6 +128,7 @@ def run(settings, splits, session_config, run_schedule):
   cache = bottlenecks.cached(s.head.bottleneck_dir or os.path.join(s.dataset_dir, 'bottlenecks'),
                              key, counts, compute)
   weights = class_weighting.resolve(s.loss.class_weights, splits['train'])
+  folds = head_folds.run(s, splits, cache, weights)  # {} without --head_folds
   result = bottleneck_head.train_head(cache, num_classes, s.head, s.optimizer, s.loss, s.seed,
                                       s.log_dir, weights)
   path = bottleneck_head.save_checkpoint(s.log_dir, result, num_classes, s.image_size,
@@ -135,7 +139,7 @@ def run(settings, splits, session_config, run_schedule):
   run_schedule.update(head_checkpoint=os.path.basename(path), head_best_epoch=result.epoch,
                       head_train_accuracy=result.train_accuracy,
                       head_validation_accuracy=result.validation_accuracy,
-                      head_validation_loss=result.validation_loss)
+                      head_validation_loss=result.validation_loss, **folds)
   schedule.save_schedule(s.log_dir, run_schedule)
   model_settings.save(s.log_dir, s.image_size, s.dataset_dir, s.labels_file,
                       s.moving_average_decay)

@@ -60,8 +60,11 @@ def schedule_of(settings, train_images, class_weights=None):
 # What the head phase adds to the schedule; a resumed run keeps it.
 # The accuracies and loss are those of the head's epoch kept, head_best_epoch; the
 # seed the cached views were drawn under, when --bottleneck_views had no --seed.
+# With --head_folds, its cross-validation (transfer/training/head_folds.py) too.
 HEAD_RESULTS = ('head_checkpoint', 'head_best_epoch', 'head_train_accuracy',
-                'head_validation_accuracy', 'head_validation_loss', 'bottleneck_views_seed')
+                'head_validation_accuracy', 'head_validation_loss', 'bottleneck_views_seed',
+                'head_folds', 'head_folds_accuracy', 'head_folds_interval_95',
+                'head_folds_seconds')
 
 
 def schedule_changes(old, new, keys=SCHEDULE_KEYS):

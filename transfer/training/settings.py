@@ -5,7 +5,7 @@
 `TrainSettings.from_flags(**flags)` takes the flags by name, as the command
 line or `train_flowers.train(**flags)` give them, groups them into the value
 objects of the modules that read them (learning rate, optimizer, loss,
-control, head phase, runtime, validation, deployment), fills the defaults
+control, head phase and its folds, runtime, validation, deployment), fills the defaults
 that depend on other flags and refuses flags that cannot go together: after
 it, nothing checks a flag again.
 """
@@ -17,7 +17,8 @@ from transfer import model, runtime
 from transfer.deployment.config import DeploymentConfig
 from transfer.errors import UsageError
 from transfer.flags import split_scopes
-from transfer.training import control, head_phase, learning_rate, losses, optimizers, validation
+from transfer.training import (control, head_folds, head_phase, learning_rate, losses, optimizers,
+                               validation)
 
 # The flags read directly off TrainSettings; the rest sit in its groups below.
 TOP_FIELDS = (
@@ -34,6 +35,7 @@ GROUPS = (
     ('loss', losses.LossSettings, losses.LossSettings._fields),
     ('control', control.ControlSettings, control.ControlSettings._fields),
     ('head', head_phase.HeadSettings, head_phase.HeadSettings._fields),
+    ('folds', head_folds.FoldSettings, head_folds.FoldSettings._fields),
     ('runtime', runtime.RuntimeSettings, runtime.RuntimeSettings._fields),
     ('validation', validation.ValidationSettings, validation.ValidationSettings._fields),
     ('deployment', DeploymentConfig.from_flags, DeploymentConfig.FLAGS),
@@ -45,8 +47,8 @@ class TrainSettings(collections.namedtuple('TrainSettings',
   """A training run's settings: the top-level flags, and one value object a concern.
 
   Make it with `from_flags`; the fields are the flags of the same names, and
-  learning_rate, optimizer, loss, control, head, runtime, validation and
-  deployment hold the groups (LearningRateSettings, OptimizerSettings, ...,
+  learning_rate, optimizer, loss, control, head, folds, runtime, validation
+  and deployment hold the groups (LearningRateSettings, OptimizerSettings, ...,
   DeploymentConfig).
   """
   __slots__ = ()
@@ -96,6 +98,7 @@ class TrainSettings(collections.namedtuple('TrainSettings',
     if self.head.head_epochs and self.deployment.cluster:
       raise UsageError('--head_epochs runs in one process: train the head alone first '
                        '(--num_epochs 0), then start the cluster on that --log_dir')
+    self.folds.check(self.head.head_epochs)
     self.validation.check(self.deployment.cluster)
 
   @property
