@@ -7,7 +7,6 @@ fine-tuning run on top of it are shared by the tests of this module.
 """
 import errno
 import glob
-import logging
 import os
 import re
 import shutil
@@ -26,7 +25,8 @@ from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHT
                                  TRUNK_BLOCKS, inception_resnet_v2_base, smallest_input_size)
 from test_bad_inputs import assert_one_error
 from tf_compat import slim, tf
-from tiny_data import IMAGE_SIZE, REPO, command_line, read_record, train_flags, train_settings
+from tiny_data import (IMAGE_SIZE, REPO, command_line, logged_lines, read_record, train_flags,
+                       train_settings)
 from test_train_flowers import event_values
 from transfer import best_checkpoint, bottleneck_pass, bottlenecks, checkpoints, files, model
 from transfer.errors import UsageError
@@ -43,31 +43,16 @@ def head_flags(records, checkpoint, log_dir, bottleneck_dir, **extra):
                      bottleneck_dir=bottleneck_dir, **dict(HEAD_FLAGS, **extra))
 
 
-class _Lines(logging.Handler):
-  """Keeps the messages logged while attached."""
-
-  def __init__(self):
-    super(_Lines, self).__init__(logging.INFO)
-    self.lines = []
-
-  def emit(self, record):
-    self.lines.append(record.getMessage())
-
-
 @pytest.fixture(scope='module')
 def head_run(records, source_checkpoint, tmp_path_factory):
   """The head alone (--num_epochs 0) on the two-colour set, and the lines it logged."""
   folder = tmp_path_factory.mktemp('head_run')
   log_dir, cache_dir = str(folder / 'log'), str(folder / 'bottlenecks')
-  logged = _Lines()
-  logging.getLogger('tensorflow').addHandler(logged)
-  try:
+  with logged_lines() as logged:
     train_flowers.train(**head_flags(records, source_checkpoint, log_dir, cache_dir,
                                     num_epochs=0))
-  finally:
-    logging.getLogger('tensorflow').removeHandler(logged)
   recorded = read_record(log_dir, 'schedule')
-  return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded, logged=logged.lines,
+  return dict(log_dir=log_dir, cache_dir=cache_dir, schedule=recorded, logged=logged,
               checkpoint=tf.train.latest_checkpoint(log_dir))
 
 
@@ -668,6 +653,9 @@ def test_weighted_classes_keep_the_epoch_of_best_balanced_accuracy(tmp_path, cap
     (('--num_epochs', '0'), ('--num_epochs 0', '--head_epochs')),
     (('--head_epochs', '2', '--bottleneck_views', '-1'), ('--bottleneck_views', '0 or more')),
     (('--bottleneck_views', '4'), ('--bottleneck_views', '--head_epochs')),
+    (('--head_epochs', '2', '--head_folds', '1'), ('--head_folds', 'at least 2')),
+    (('--head_epochs', '2', '--report_suspects', '3'), ('--report_suspects', '--head_folds')),
+    (('--head_folds', '3', '--num_epochs', '1'), ('--head_folds', '--head_epochs')),
 ])
 def test_bad_transfer_flags_get_one_error_line(records, tmp_path, capsys, extra, words):
   try:

@@ -6,7 +6,6 @@ The arithmetic and the folds' split run on synthetic vectors; one run on a
 three-colour set with red photos planted in green/ checks the report end to end.
 """
 import csv
-import logging
 import os
 
 import numpy as np
@@ -16,7 +15,7 @@ from PIL import Image
 import dataset_utils
 import train_flowers
 from test_bad_inputs import assert_one_error
-from tiny_data import IMAGE_SIZE, read_record, train_flags
+from tiny_data import IMAGE_SIZE, logged_lines, read_record, train_flags
 from tf_compat import tf
 from transfer import bottlenecks, suspects
 from transfer.datasets import convert
@@ -100,21 +99,7 @@ def test_records_without_a_filename_are_named_by_shard_and_index(tmp_path):
 
 
 # ---------------------------------------------------------------- bad inputs
-@pytest.mark.parametrize('extra, words', [
-    (('--head_epochs', '2', '--head_folds', '1'), ('--head_folds', 'at least 2')),
-    (('--head_epochs', '2', '--report_suspects', '3'), ('--report_suspects', '--head_folds')),
-    (('--head_folds', '3', '--num_epochs', '1'), ('--head_folds', '--head_epochs')),
-])
-def test_bad_fold_flags_get_one_error_line(records, tmp_path, capsys, extra, words):
-  try:
-    code = train_flowers.main(['--dataset_dir', records, '--log_dir', str(tmp_path / 'log'),
-                               '--image_size', str(IMAGE_SIZE)] + list(extra))
-  except SystemExit as e:  # a flag argparse refuses
-    code = e.code
-  assert_one_error(code, capsys.readouterr().err, *words)
-  assert not os.path.exists(str(tmp_path / 'log'))
-
-
+# The fold flags' cross-flag errors sit in test_fast_transfer's bad transfer flags.
 @pytest.mark.parametrize('extra, words', [
     # The shared set: 20 photos of each colour, 40 in all.
     (('--head_folds', '21'), ('--head_folds 21', 'blue has only 20 photos', '20 or less')),
@@ -151,30 +136,17 @@ def make_planted_photos(photo_dir, per_class=12, seed=0):
   return [os.path.join(photo_dir, 'green', 'planted_%d.jpg' % i) for i in range(PLANTED)]
 
 
-class _Lines(logging.Handler):
-  def __init__(self):
-    super(_Lines, self).__init__(logging.INFO)
-    self.lines = []
-
-  def emit(self, record):
-    self.lines.append(record.getMessage())
-
-
 def test_planted_labels_rank_first_among_the_suspects(source_checkpoint, tmp_path):
   planted = make_planted_photos(str(tmp_path / 'photos'))
   records = str(tmp_path / 'records')
   convert.convert_dataset(str(tmp_path / 'photos'), records, validation_size=6, num_shards=2,
                           verbose=False)
   log_dir = str(tmp_path / 'log')
-  logged = _Lines()
-  logging.getLogger('tensorflow').addHandler(logged)
-  try:
+  with logged_lines() as logged:
     train_flowers.train(**train_flags(
         records, log_dir, imagenet_checkpoint_file=source_checkpoint,
         bottleneck_dir=str(tmp_path / 'bottlenecks'), head_epochs=20, head_batch_size=8,
         head_folds=3, report_suspects=PLANTED + 2, num_epochs=0, seed=5))
-  finally:
-    logging.getLogger('tensorflow').removeHandler(logged)
   with open(os.path.join(log_dir, suspects.TSV_FILENAME)) as f:
     rows = list(csv.reader(f, delimiter='\t'))
   assert rows[0] == list(suspects.HEADER) and len(rows) == PLANTED + 3
@@ -187,9 +159,9 @@ def test_planted_labels_rank_first_among_the_suspects(source_checkpoint, tmp_pat
   assert given == sorted(given)
   with Image.open(os.path.join(log_dir, suspects.PNG_FILENAME)) as picture:
     assert picture.format == 'PNG' and picture.size[0] > 300
-  (line,) = [line for line in logged.lines if '95%' in line]
+  (line,) = [line for line in logged if '95%' in line]
   recorded = read_record(log_dir, 'schedule')
   low, high = recorded['head_folds_interval_95']
   assert recorded['head_folds'] == 3 and low < recorded['head_folds_accuracy'] < high
   assert '%.4f-%.4f' % (low, high) in line and '38 images' in line
-  assert any('suspects.tsv' in line for line in logged.lines)
+  assert any('suspects.tsv' in line for line in logged)

@@ -4,6 +4,7 @@
 import contextlib
 import functools
 import http.server
+import logging
 import os
 import threading
 
@@ -133,6 +134,20 @@ def write_spec_checkpoint(path, spec, write_version=None):
       sess.run(assigns, feeds)
       saver.save(sess, path, write_meta_graph=False)
   return path
+
+
+@contextlib.contextmanager
+def logged_lines():
+  """The messages TensorFlow's logger emits inside the block, as a growing list."""
+  lines = []
+  handler = logging.Handler(logging.INFO)
+  handler.emit = lambda record: lines.append(record.getMessage())
+  logger = logging.getLogger('tensorflow')
+  logger.addHandler(handler)
+  try:
+    yield lines
+  finally:
+    logger.removeHandler(handler)
 
 
 @contextlib.contextmanager
