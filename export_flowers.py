@@ -59,17 +59,23 @@ def write(settings):
         checkpoint, s.image_size, s.dataset_dir, s.labels_file, s.no_moving_average,
         (image_size, dataset_dir), use_dataset=s.verify or 'int8' in variants, told=[line])
     # Both splits are read before anything is written: a missing one costs no export.
-    examples = s.verify and export_data.read_examples(export_data.find_split(
-        'validation', choice.dataset_dir, s.file_pattern, '--verify'), s.verify_images)
-    representative = 'int8' in variants and representative_images(s, choice)
+    examples = validation_examples(s, choice) if s.verify else None
+    representative = representative_images(s, choice) if 'int8' in variants else None
     written = exporting.write_export(s.output_dir, checkpoint, names, choice.image_size,
                                      s.model_version, variants, choice.moving_averages,
                                      representative)
     if examples:
-      model_ = (checkpoint, len(names), choice.image_size, choice.moving_averages)
+      trained = (checkpoint, len(names), choice.image_size, choice.moving_averages)
       written['verification'] = dict(images=len(examples[0]), rows=export_check.verify(
-          model_, written, variants, examples, s.max_accuracy_drop))
+          trained, written, variants, examples, s.max_accuracy_drop))
   return written
+
+
+def validation_examples(s, choice):
+  """Up to --verify_images validation records: ([encoded images], [labels])."""
+  shards = export_data.find_split('validation', choice.dataset_dir, s.file_pattern,
+                                  '--verify')
+  return export_data.read_examples(shards, s.verify_images)
 
 
 def representative_images(s, choice):

@@ -36,10 +36,10 @@ def add_flags(p):
                  help='after writing, run every artefact on the validation split and '
                  'compare it with the checkpoint; exit 1 naming one that falls short')
   p.add_argument('--verify_images', type=flags.positive_int, default=VERIFY_IMAGES,
-                 help='validation images --verify runs, at most')
+                 help='validation images --verify runs, at most (default %d)' % VERIFY_IMAGES)
   p.add_argument('--max_accuracy_drop', type=flags.fraction, default=MAX_ACCURACY_DROP,
                  help='how far below the checkpoint\'s top-1 accuracy a float16, dynamic '
-                 'or int8 TensorFlow Lite file may fall')
+                 'or int8 TensorFlow Lite file may fall (default %g)' % MAX_ACCURACY_DROP)
 
 
 class VerificationFailed(UsageError):
@@ -108,11 +108,11 @@ def _warn_if_slow(artefact, count, out):
     out.flush()
 
 
-def verify(model, written, variants, examples, max_drop, out=None):
+def verify(trained, written, variants, examples, max_drop, out=None):
   """Runs every artefact in `written` on `examples` and compares it with the checkpoint.
 
   Args:
-    model: (checkpoint, class count, image size, moving_averages).
+    trained: (checkpoint, class count, image size, moving_averages).
     written: write_export's {name: path}.
     variants: the TensorFlow Lite variants written (quantization.FILES keys).
     examples: ([encoded images], [labels]) of the validation split.
@@ -128,9 +128,9 @@ def verify(model, written, variants, examples, max_drop, out=None):
   out = out or sys.stderr
   encoded, labels = examples
   labels = np.array(labels)
-  images = export_data.preprocess_all(encoded, model[2])
-  reference = _run(export_runners.checkpoint_runner(*model), images)
-  rows = [_row('checkpoint', export_runners.checkpoint_size(model[0]), reference, labels,
+  images = export_data.preprocess_all(encoded, trained[2])
+  reference = _run(export_runners.checkpoint_runner(*trained), images)
+  rows = [_row('checkpoint', export_runners.checkpoint_size(trained[0]), reference, labels,
                reference)]
   problems = []
   for artefact in artefacts(written, variants):

@@ -47,7 +47,8 @@ def add_flags(p):
                  'image at 128 px). Default with --tflite: none')
   p.add_argument('--representative_images', type=flags.positive_int,
                  default=REPRESENTATIVE_IMAGES,
-                 help='training images int8 is calibrated on, at most')
+                 help='training images int8 is calibrated on, at most (default %d)'
+                 % REPRESENTATIVE_IMAGES)
 
 
 def variants(text, tflite):
