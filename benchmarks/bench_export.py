@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -76,7 +77,15 @@ def main():
   p.add_argument('--repeats', type=int, default=5, help='single images timed, median taken')
   args = p.parse_args()
   tf.logging.set_verbosity(tf.logging.ERROR)
-  export_dir = os.path.join(tempfile.mkdtemp(prefix='bench_export_'), 'export')
+  work = tempfile.mkdtemp(prefix='bench_export_')
+  try:
+    report(args, os.path.join(work, 'export'))
+  finally:
+    shutil.rmtree(work, ignore_errors=True)  # over 600 MB of artefacts
+
+
+def report(args, export_dir):
+  """Exports into export_dir, then prints the table."""
   result = export_flowers.export(log_dir=args.log_dir, output_dir=export_dir,
                                  tflite_quantization=VARIANTS, verify=True,
                                  verify_images=args.verify_images)
