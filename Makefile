@@ -5,6 +5,7 @@
 #   make cluster-demo - the same training by 1 ps and 2 workers on loopback
 #   make bench-compare - train-step speed of TF 1.15 against TF 2.x configurations
 #   make bench-transfer - what the fast-transfer recipe costs here, on TF 1.15 and TF 2.x
+#   make bench-export LOG_DIR=demo_run/log - each exported form's size, accuracy and speed
 TF     ?= 1
 ifeq ($(TF),2)
 VENV   ?= .venv-tf2
@@ -35,7 +36,7 @@ PYTHON3X ?= $(shell \
       command -v "$$p"; break; fi; \
   done)
 
-.PHONY: venv test demo bench bench-compare bench-transfer reproduce clean cluster-demo bench-scale
+.PHONY: venv test demo bench bench-compare bench-transfer reproduce clean cluster-demo bench-scale bench-export
 
 venv: $(STAMP)
 
@@ -99,6 +100,11 @@ cluster-demo: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
+
+# Export with every TensorFlow Lite variant and --verify, then time each form.
+LOG_DIR ?= demo_run/log
+bench-export: $(STAMP)
+	$(PY) benchmarks/bench_export.py --log_dir $(LOG_DIR)
 
 clean:
 	rm -rf $(VENV) log log_eval export demo_run cluster_run reproduce

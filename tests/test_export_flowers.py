@@ -1,6 +1,7 @@
 """export_flowers.py: each artefact loads in a fresh process and agrees with predict_flowers."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import predict_flowers
 from test_predict_flowers import write_mixed_photos
 from tf_compat import tf
 from tiny_data import IMAGE_SIZE, REPO
-from transfer import images
+from transfer import export_check, exporting, images
 from transfer.errors import UsageError
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
@@ -35,19 +36,27 @@ def export_argv(records, trained, output_dir, *extra):
   return ['--log_dir', trained['log_dir'], '--output_dir', output_dir] + list(extra)
 
 
+# Every TensorFlow Lite variant. Two images only: TF 1.15 runs int8 at seconds an image.
+QUANTIZED = dict(tflite=True, tflite_quantization='none,float16,dynamic,int8', verify=True,
+                 verify_images=2)
+TFLITE_FILES = ['model.tflite', 'model_float16.tflite', 'model_dynamic.tflite',
+                'model_int8.tflite']
+
+
 @pytest.fixture(scope='module')
 def exported(records, trained, tmp_path_factory):
   root = tmp_path_factory.mktemp('export')
   output_dir = str(root / 'export')
   tflite_problem = None
   try:
-    export_flowers.export(**export_flags(trained, output_dir, tflite=True))
+    result = export_flowers.export(**export_flags(trained, output_dir, **QUANTIZED))
   except UsageError as e:  # a TensorFlow that cannot convert says why: export the rest
     if not str(e).startswith('--tflite: '):
       raise
     tflite_problem = str(e)
-    export_flowers.export(**export_flags(trained, output_dir, tflite=False))
-  return dict(dir=output_dir, root=str(root), tflite_problem=tflite_problem)
+    result = export_flowers.export(**export_flags(trained, output_dir, verify=True,
+                                                  verify_images=2))
+  return dict(dir=output_dir, root=str(root), tflite_problem=tflite_problem, result=result)
 
 
 @pytest.fixture(scope='module')
@@ -87,7 +96,7 @@ def load_in_fresh_process(kind, export_dir, inputs, out, python=sys.executable):
 def test_export_writes_every_artefact_and_nothing_else(exported):
   assert sorted(os.listdir(exported['dir'])) == sorted(
       ['frozen_graph.pb', 'labels.txt', 'saved_model'] + (
-          [] if exported['tflite_problem'] else ['model.tflite']))
+          [] if exported['tflite_problem'] else TFLITE_FILES))
   assert os.path.isfile(os.path.join(exported['dir'], 'saved_model', '1', 'saved_model.pb'))
   with open(os.path.join(exported['dir'], 'labels.txt')) as f:
     assert f.read() == '0:blue\n1:red\n'
@@ -182,3 +191,109 @@ def test_failed_export_leaves_nothing_behind(records, trained, tmp_path, capsys)
   err = capsys.readouterr().err.strip().splitlines()
   assert code == 1 and len(err) == 1 and 'names 1 classes' in err[0]
   assert sorted(os.listdir(str(tmp_path))) == ['labels.txt']
+
+
+def test_verify_reports_every_artefact_against_the_checkpoint(exported):
+  verification = exported['result']['verification']
+  rows = {row['artefact']: row for row in verification['rows']}
+  artefacts = ['frozen_graph.pb', 'saved_model'] + (
+      [] if exported['tflite_problem'] else TFLITE_FILES)
+  assert [row['artefact'] for row in verification['rows']] == ['checkpoint'] + artefacts
+  assert verification['images'] == 2
+  checkpoint = rows['checkpoint']
+  assert checkpoint['agreement'] == 1 and checkpoint['max_difference'] == 0
+  for name in artefacts:
+    row = rows[name]
+    path = os.path.join(exported['dir'], name)
+    assert row['bytes'] == (os.path.getsize(path) if os.path.isfile(path) else sum(
+        os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs))
+    if name in ('frozen_graph.pb', 'saved_model', 'model.tflite'):
+      assert row['agreement'] == 1 and row['max_difference'] <= 1e-4, row
+      assert row['accuracy'] == checkpoint['accuracy']
+    else:  # reduced: within --max_accuracy_drop, and they do differ a little
+      assert row['accuracy'] >= checkpoint['accuracy'] - 0.02, row
+      assert 0 <= row['agreement'] <= 1 and 0 < row['max_difference'] < 0.1, row
+  if not exported['tflite_problem']:
+    assert rows['model_int8.tflite']['bytes'] <= 0.35 * rows['model.tflite']['bytes']
+  lines = export_check.table(verification['rows'], 2)
+  assert lines[0] == 'Verified on 2 validation images:'
+  assert [line.split()[0] for line in lines[2:]] == ['checkpoint'] + artefacts
+
+
+def test_int8_takes_and_gives_int8(exported):
+  if exported['tflite_problem']:
+    pytest.skip(exported['tflite_problem'])
+  interpreter = tf.lite.Interpreter(
+      model_path=os.path.join(exported['dir'], 'model_int8.tflite'))
+  source, = interpreter.get_input_details()
+  output, = interpreter.get_output_details()
+  assert source['dtype'] == output['dtype'] == np.int8
+  assert list(source['shape']) == [1, IMAGE_SIZE, IMAGE_SIZE, 3]
+  assert source['quantization'][0] > 0  # the scale a caller divides by
+
+
+def tampered_copy(exported_dir):
+  """A write_export that hard-links the module's export, then negates the logits' weights."""
+  def write_export(output_dir, *rest):
+    shutil.copytree(exported_dir, output_dir, copy_function=os.link)
+    path = os.path.join(output_dir, 'frozen_graph.pb')
+    graph_def = tf.GraphDef()
+    with open(path, 'rb') as f:
+      graph_def.ParseFromString(f.read())
+    node, = [n for n in graph_def.node if n.name == 'InceptionResnetV2/Logits/Logits/weights']
+    weights = tf.make_ndarray(node.attr['value'].tensor)
+    node.attr['value'].tensor.CopyFrom(tf.make_tensor_proto(-weights))
+    os.remove(path)  # a new file: the module's export keeps its own
+    with open(path, 'wb') as f:
+      f.write(graph_def.SerializeToString())
+    return {'frozen_graph.pb': path, 'labels.txt': os.path.join(output_dir, 'labels.txt'),
+            'saved_model': os.path.join(output_dir, 'saved_model', '1')}
+  return write_export
+
+
+def test_verify_fails_naming_a_tampered_artefact(records, trained, exported, tmp_path,
+                                                 monkeypatch, capsys):
+  monkeypatch.setattr(exporting, 'write_export', tampered_copy(exported['dir']))
+  output_dir = str(tmp_path / 'export')
+  code = export_flowers.main(export_argv(records, trained, output_dir, '--verify',
+                                         '--verify_images', '2'))
+  out, err = capsys.readouterr()
+  errors = [line for line in err.splitlines() if line.startswith('error:')]
+  assert code == 1 and len(errors) == 1
+  assert errors[0].startswith('error: --verify: frozen_graph.pb differs from the checkpoint: '
+                              'top-1 agreement 0.0000')
+  assert 'saved_model' not in errors[0]
+  table = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
+  assert sorted(table) == ['checkpoint', 'frozen_graph.pb', 'saved_model']
+  assert table['frozen_graph.pb'][3] == '0.0000' and table['saved_model'][3] == '1.0000'
+  assert os.path.isfile(os.path.join(output_dir, 'frozen_graph.pb'))  # kept for inspection
+
+
+def split_only(records, folder, split):
+  """A dataset folder holding the labels and one split's shards of `records`."""
+  os.makedirs(folder)
+  for name in os.listdir(records):
+    if name == 'labels.txt' or name.startswith('flowers_%s_' % split):
+      os.symlink(os.path.join(records, name), os.path.join(folder, name))
+  return folder
+
+
+@pytest.mark.parametrize('extra, split, line', [
+    (['--tflite_quantization', 'none,int4'], 'train',
+     'error: --tflite_quantization none,int4: unknown int4; choose from '
+     'none,float16,dynamic,int8'),
+    (['--tflite_quantization', 'int8'], 'validation',
+     'error: --tflite_quantization int8 needs the train split of the model\'s dataset, and '
+     'there is none (no TFRecord file matches flowers_train_*.tfrecord'),
+    (['--verify'], 'train',
+     'error: --verify needs the validation split of the model\'s dataset, and there is none '
+     '(no TFRecord file matches flowers_validation_*.tfrecord'),
+], ids=['unknown_name', 'int8_without_train', 'verify_without_validation'])
+def test_bad_quantization_and_verify_inputs_write_nothing(records, trained, tmp_path, capsys,
+                                                          extra, split, line):
+  dataset = split_only(records, str(tmp_path / 'data'), split)
+  code = export_flowers.main(export_argv(records, trained, str(tmp_path / 'export'),
+                                         '--dataset_dir', dataset, *extra))
+  err = [l for l in capsys.readouterr().err.splitlines() if l.startswith('error')]
+  assert code == 1 and len(err) == 1 and err[0].startswith(line), err
+  assert sorted(os.listdir(str(tmp_path))) == ['data']

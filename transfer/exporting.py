@@ -9,23 +9,23 @@
                     predict_flowers.py does, and returns `probabilities`, `classes`
                     (int64, top-1) and `class_names`;
   labels.txt        the class names, `index:name` per line;
-  model.tflite      optionally, the frozen graph for TensorFlow Lite.
+  model*.tflite     optionally, the frozen graph for TensorFlow Lite, float or
+                    reduced (transfer/quantization.py).
 """
 from __future__ import absolute_import, division, print_function
 
 import contextlib
 import os
 import shutil
-import sys
 
 import dataset_utils
 from tf_compat import tf
-from transfer import images, locks, model, runtime
+from transfer import images, locks, model, quantization, runtime
 from transfer.errors import UsageError
 
 FROZEN_GRAPH = 'frozen_graph.pb'
 SAVED_MODEL = 'saved_model'
-TFLITE = 'model.tflite'
+TFLITE = quantization.FILES['none']
 SIGNATURE = 'serving_default'
 
 
@@ -71,36 +71,6 @@ def save_model(path, checkpoint, num_classes, size, names, moving_averages=False
       builder.save()
 
 
-def convert_tflite(frozen_path, size):
-  """The frozen graph as TensorFlow Lite bytes (batch 1).
-
-  Raises:
-    UsageError: saying why this TensorFlow cannot convert it.
-  """
-  lite = getattr(tf, 'lite', None)
-  if lite is None or not hasattr(lite.TFLiteConverter, 'from_frozen_graph'):
-    raise UsageError('--tflite: TensorFlow %s has no TFLiteConverter for frozen graphs; '
-                     'export without --tflite' % tf.__version__)
-  converter = lite.TFLiteConverter.from_frozen_graph(
-      frozen_path, [model.INPUT_NAME], [model.OUTPUT_NAME],
-      input_shapes={model.INPUT_NAME: [1, size, size, 3]})
-  # TF 1.x runs the `toco_from_protos` program that pip put beside this Python,
-  # which is not on PATH when the venv is not activated.
-  path = os.environ.get('PATH', '')
-  os.environ['PATH'] = os.pathsep.join([os.path.dirname(sys.executable), path])
-  try:
-    return converter.convert()
-  except Exception as e:  # pylint: disable=broad-except
-    # The converter raises assorted types; its last message line says why.
-    lines = [l.strip() for l in str(e).splitlines()
-             if l.strip() and 'See console' not in l]
-    raise UsageError('--tflite: TensorFlow %s cannot convert this model (%s); '
-                     'export without --tflite'
-                     % (tf.__version__, lines[-1] if lines else type(e).__name__))
-  finally:
-    os.environ['PATH'] = path
-
-
 def check_output_dir(path, overwrite):
   """Refuses an existing export without `overwrite`, and a missing parent folder."""
   if os.path.exists(path) and not overwrite:
@@ -125,8 +95,8 @@ def output_dir_claimed(path, overwrite):
     yield
 
 
-def _write_files(folder, checkpoint, names, image_size, model_version, tflite,
-                 moving_averages):
+def _write_files(folder, checkpoint, names, image_size, model_version, variants,
+                 moving_averages, representative):
   """Writes every file of the export into `folder`."""
   frozen_path = os.path.join(folder, FROZEN_GRAPH)
   with open(frozen_path, 'wb') as f:
@@ -134,9 +104,10 @@ def _write_files(folder, checkpoint, names, image_size, model_version, tflite,
   save_model(os.path.join(folder, SAVED_MODEL, str(model_version)), checkpoint,
              len(names), image_size, names, moving_averages)
   dataset_utils.write_label_file(dict(enumerate(names)), folder)
-  if tflite:
-    with open(os.path.join(folder, TFLITE), 'wb') as f:
-      f.write(convert_tflite(frozen_path, image_size))
+  for variant in variants:
+    data = quantization.convert(frozen_path, image_size, variant, representative)
+    with open(os.path.join(folder, quantization.FILES[variant]), 'wb') as f:
+      f.write(data)
 
 
 def replace_folder(temp, path):
@@ -150,8 +121,8 @@ def replace_folder(temp, path):
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_export(output_dir, checkpoint, names, image_size, model_version=1, tflite=False,
-                 moving_averages=False):
+def write_export(output_dir, checkpoint, names, image_size, model_version=1, tflite=(),
+                 moving_averages=False, representative=None):
   """Writes the export of `checkpoint` into output_dir, all of it or nothing.
 
   Everything is written into a temporary folder beside output_dir, which is
@@ -163,19 +134,24 @@ def write_export(output_dir, checkpoint, names, image_size, model_version=1, tfl
     names: its class names, in class order.
     image_size: the size it was trained at.
     model_version: the SavedModel's version folder.
-    tflite: also write the TensorFlow Lite model.
+    tflite: the TensorFlow Lite variants to write (quantization.FILES keys);
+      True: ('none',), model.tflite.
     moving_averages: export the weights' moving averages where the checkpoint
       holds them.
+    representative: for the int8 variant, the preprocessed images
+      [N, S, S, 3] it is calibrated on.
 
   Returns:
     {file name: path} of what was written; 'saved_model' maps to the
     SavedModel's own folder, OUTPUT_DIR/saved_model/MODEL_VERSION.
   """
+  variants = ('none',) if tflite is True else tuple(tflite or ())
   temp = '%s.tmp-%d' % (os.path.abspath(output_dir), os.getpid())
   shutil.rmtree(temp, ignore_errors=True)
   os.makedirs(temp)
   try:
-    _write_files(temp, checkpoint, names, image_size, model_version, tflite, moving_averages)
+    _write_files(temp, checkpoint, names, image_size, model_version, variants,
+                 moving_averages, representative)
     replace_folder(temp, output_dir)
   finally:
     shutil.rmtree(temp, ignore_errors=True)
@@ -183,6 +159,6 @@ def write_export(output_dir, checkpoint, names, image_size, model_version=1, tfl
              for name in (FROZEN_GRAPH, dataset_utils.LABELS_FILENAME)}
   # The folder a SavedModel loader opens is the version's.
   written[SAVED_MODEL] = os.path.join(output_dir, SAVED_MODEL, str(model_version))
-  if tflite:
-    written[TFLITE] = os.path.join(output_dir, TFLITE)
+  for variant in variants:
+    written[quantization.FILES[variant]] = os.path.join(output_dir, quantization.FILES[variant])
   return written
