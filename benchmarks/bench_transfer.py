@@ -6,8 +6,9 @@
 
 Measured in one run: first, on the demo's set at 128, the cache pass with
 --bottleneck_views 4 in float32 and (where it runs) bfloat16, its images/s and
-seconds a view, and the head's validation accuracy without and with the views
-on each cache (--parts views); then (--parts speed) the cache pass's images/s at
+seconds a view, the head's validation accuracy without and with the views
+on each cache, and --head_folds 5 on each (its accuracy, interval and seconds)
+(--parts views); then (--parts speed) the cache pass's images/s at
 two batch sizes, the head phase on 3,300 vectors for 70 epochs, and a
 --fine_tune_from Mixed_7a step against a full step; then the projected time to
 a first result on the real flowers set. Targets: cache pass >= 3x full training's images/s, head phase
@@ -31,7 +32,7 @@ from tf_compat import tf  # noqa: E402
 from timed_loop import build_graph  # noqa: E402
 from transfer import bottleneck_pass, bottlenecks, model, runtime  # noqa: E402
 from transfer.datasets import convert, demo_photos  # noqa: E402
-from transfer.training import bottleneck_head  # noqa: E402
+from transfer.training import bottleneck_head, head_folds  # noqa: E402
 
 # The real flowers set: 3,670 photos, 350 of them held out for validation.
 FLOWERS_IMAGES, FLOWERS_TRAIN, FLOWERS_VALIDATION = 3670, 3320, 350
@@ -167,6 +168,14 @@ def head_accuracy(cache, classes, epochs=30):
                                     tempfile.mkdtemp(prefix='bench_head_')).validation_accuracy
 
 
+def folds_line(cache, classes, folds=5, epochs=30):
+  """--head_folds on a cache: the pooled out-of-fold accuracy, its interval and its cost."""
+  s = train_flowers.make_settings(head_epochs=epochs, seed=0)
+  result = head_folds.cross_validate(cache, classes, folds, s.head, s.optimizer, s.loss, s.seed)
+  return '%d folds: %.3f (95%% %.3f-%.3f) in %.1f s' % ((folds, result.accuracy) +
+                                                       tuple(result.interval) + (result.seconds,))
+
+
 def views_table(records, size, views, work):
   """Cache pass in float32 and (where it runs) bfloat16, with views; the head on each."""
   checkpoint = make_normalised_checkpoint(os.path.join(work, 'normalised.ckpt'), size)
@@ -180,13 +189,15 @@ def views_table(records, size, views, work):
     rate, per_view, cache = pass_rates(records, checkpoint, size, 32, views, settings,
                                        ('train', 'validation'))
     plain = {k: v for k, v in cache.items() if k != bottlenecks.VIEWS}
-    rows.append((name, rate, per_view, head_accuracy(plain, classes), head_accuracy(cache, classes)))
+    rows.append((name, rate, per_view, head_accuracy(plain, classes), head_accuracy(cache, classes),
+                 folds_line(plain, classes), folds_line(cache, classes)))
   print('\nCache pass with --bottleneck_views %d at %dx%d, batch 32 (random-weight stand-in '
         'network); head 30 epochs:' % (views, size, size))
-  for name, rate, per_view, plain, viewed in rows:
+  for name, rate, per_view, plain, viewed, plain_folds, viewed_folds in rows:
     print('  %-8s  %6.1f images/s  %.3f s a view (%.1fx an evaluation image)  head validation '
           'accuracy: K=0 %.3f, K=%d %.3f' % (name, rate, per_view, per_view * rate, plain,
                                               views, viewed))
+    print('            --head_folds, K=0: %s; K=%d: %s' % (plain_folds, views, viewed_folds))
   if len(rows) == 2:
     print('  bfloat16 / float32: %.2fx the images/s' % (rows[1][1] / rows[0][1]))
   else:
