@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import eval_flowers
+import fake_cache_pass
 import inception_preprocessing
 import train_flowers
 from inception_resnet_v2 import (LOGITS_LAYER_SCOPE, LOGITS_SCOPE, LOGITS_WEIGHTS, SCOPE,
@@ -364,6 +365,49 @@ def test_a_cache_pass_killed_then_interrupted_resumes_and_ends_as_an_uninterrupt
   views = cache['train_views_vectors']
   assert views.shape == (64, bottlenecks.VECTOR_SIZE) and np.all(np.isfinite(views))
   assert not np.any(np.all(views == cache['train_vectors'][images], axis=1))
+
+
+def killed_fake_pass(cache_dir, kill_after_chunks):
+  """Runs fake_cache_pass.py; kill -9 once that many chunks are committed (the kill lands
+  while it computes or writes the next). Returns what it logged."""
+  proc = subprocess.Popen([sys.executable, fake_cache_pass.__file__, cache_dir],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+  deadline = time.time() + 120
+  while len(chunks_in(cache_dir)) < kill_after_chunks and time.time() < deadline:
+    assert proc.poll() is None, proc.communicate()[0].decode()[-2000:]
+    time.sleep(0.005)
+  proc.send_signal(signal.SIGKILL)
+  return proc.communicate()[0].decode()
+
+
+def test_a_chunk_store_killed_anywhere_resumes_to_the_same_cache(tmp_path, monkeypatch, caplog):
+  # 7 + 3 images and 2 views of each training image, batches of 2: chunks 0-3 hold the
+  # training images, 4-5 the validation ones, 6-12 the views; 24 vectors.
+  plan = bottlenecks.plan(bottlenecks.segment_sizes(fake_cache_pass.COUNTS,
+                                                    fake_cache_pass.VIEWS), 2)
+  assert len(plan) == 13
+
+  def vectors(chunks):
+    return sum(c.size for c in plan[:chunks])
+  stopped = str(tmp_path / 'stopped')
+  done = 0
+  for kill_after in (1, 5, 9):  # in the training images, the validation ones, the views
+    log = killed_fake_pass(stopped, kill_after)
+    if done:
+      assert resumed_at(log) == (vectors(done), 24), log
+    # Counted after the kill: a chunk being written then is not there, nor read as whole.
+    done = len(chunks_in(stopped))
+  caplog.set_level('INFO', logger='tensorflow')
+  got = fake_cache_pass.run(stopped)
+  assert resumed_at(caplog.text) == (vectors(done), 24), caplog.text
+  (folder,) = glob.glob(os.path.join(stopped, '*'))
+  assert sorted(os.listdir(folder)) == [bottlenecks.CACHE_FILENAME, bottlenecks.KEY_FILENAME]
+  monkeypatch.setattr(fake_cache_pass, 'SECONDS_A_CHUNK', 0)
+  expected = fake_cache_pass.run(str(tmp_path / 'whole'))  # never stopped
+  assert sorted(got) == sorted(expected)
+  for segment in expected:
+    for got_array, expected_array in zip(got[segment], expected[segment]):
+      assert np.array_equal(got_array, expected_array), segment
 
 
 def top_graph_at_learning_rate_0(records, batch_norm):
