@@ -8,6 +8,8 @@ missing split costs no export.
 """
 from __future__ import absolute_import, division, print_function
 
+import itertools
+
 import numpy as np
 
 from tf_compat import tf
@@ -33,13 +35,9 @@ def find_split(split, dataset_dir, file_pattern, flag):
 def read_examples(shards, limit):
   """The first `limit` records of the shards: ([encoded image bytes], [labels])."""
   encoded, labels = [], []
-  for path in shards:
-    for record in tf.io.tf_record_iterator(path):
-      if len(encoded) == limit:
-        return encoded, labels
-      features = tf.train.Example.FromString(record).features.feature
-      encoded.append(features['image/encoded'].bytes_list.value[0])
-      labels.append(features['image/class/label'].int64_list.value[0])
+  for _, _, feature in itertools.islice(records.parsed_records(shards), limit):
+    encoded.append(feature['image/encoded'].bytes_list.value[0])
+    labels.append(feature['image/class/label'].int64_list.value[0])
   return encoded, labels
 
 

@@ -19,6 +19,7 @@ from PIL import Image
 
 from tf_compat import tf
 from transfer import files, pictures
+from transfer.datasets import records
 
 TSV_FILENAME = 'suspects.tsv'
 PNG_FILENAME = 'suspects.png'
@@ -41,17 +42,14 @@ def read_photos(sources, wanted):
     sources: TFRecord paths, in the order the cache pass read them.
     wanted: record indices over all the sources together.
   """
-  wanted, found, index = set(wanted), {}, 0
-  for path in sources:
-    for position, serialized in enumerate(tf.io.tf_record_iterator(path)):
-      if index in wanted:
-        feature = tf.train.Example.FromString(serialized).features.feature
-        filename = feature['image/filename'].bytes_list.value if 'image/filename' in feature \
-            else None
-        name = (filename[0].decode('utf-8', 'replace') if filename
-                else '%s:%d' % (os.path.basename(path), position))
-        found[index] = (name, feature['image/encoded'].bytes_list.value[0])
-      index += 1
+  wanted, found = set(wanted), {}
+  for index, (path, position, feature) in enumerate(records.parsed_records(sources)):
+    if index in wanted:
+      filename = feature['image/filename'].bytes_list.value if 'image/filename' in feature \
+          else None
+      name = (filename[0].decode('utf-8', 'replace') if filename
+              else '%s:%d' % (os.path.basename(path), position))
+      found[index] = (name, feature['image/encoded'].bytes_list.value[0])
   return found
 
 

@@ -41,6 +41,13 @@ def count_records(path):
   return count
 
 
+def parsed_records(paths):
+  """(path, position in it, the Example's feature map) of each record of the files, in order."""
+  for path in paths:
+    for position, record in enumerate(tf.io.tf_record_iterator(path)):
+      yield path, position, tf.train.Example.FromString(record).features.feature
+
+
 # {(path, length, mtime) of each shard: {label: count}}: several parts of a run ask.
 _label_counts = {}
 
@@ -51,11 +58,9 @@ def count_labels(paths):
   key = tuple((path, stat.length, stat.mtime_nsec) for path, stat in zip(paths, stats))
   if key not in _label_counts:
     counts = {}
-    for path in paths:
-      for record in tf.io.tf_record_iterator(path):
-        example = tf.train.Example.FromString(record)
-        label = example.features.feature['image/class/label'].int64_list.value[0]
-        counts[label] = counts.get(label, 0) + 1
+    for _, _, feature in parsed_records(paths):
+      label = feature['image/class/label'].int64_list.value[0]
+      counts[label] = counts.get(label, 0) + 1
     _label_counts[key] = counts
   return dict(_label_counts[key])
 
