@@ -36,9 +36,10 @@ def export_argv(records, trained, output_dir, *extra):
   return ['--log_dir', trained['log_dir'], '--output_dir', output_dir] + list(extra)
 
 
-# Every TensorFlow Lite variant. Two images only: TF 1.15 runs int8 at seconds an image.
+# Every TensorFlow Lite variant. Two images only, to verify and to calibrate int8: TF 1.15
+# runs int8 at seconds an image.
 QUANTIZED = dict(tflite=True, tflite_quantization='none,float16,dynamic,int8', verify=True,
-                 verify_images=2)
+                 verify_images=2, representative_images=2)
 TFLITE_FILES = ['model.tflite', 'model_float16.tflite', 'model_dynamic.tflite',
                 'model_int8.tflite']
 
