@@ -290,14 +290,14 @@ def chunks_in(cache_dir):
   return glob.glob(os.path.join(cache_dir, '*', '*' + bottlenecks.CHUNK_SUFFIX))
 
 
-def killed_after(argv, cache_dir, chunks, timeout=300):
-  """Runs train_flowers.py, kill -9 once `chunks` chunks are committed; what it logged."""
+def killed_after(command, cache_dir, chunks, timeout=300):
+  """Runs `command` (an argv), kill -9 once `chunks` chunks are committed in cache_dir (the
+  kill lands while it computes or writes the next); what it logged."""
   with open(cache_dir + '.log', 'w+') as log:
-    proc = subprocess.Popen([sys.executable, os.path.join(REPO, 'train_flowers.py')] + argv,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + timeout
     while proc.poll() is None and len(chunks_in(cache_dir)) < chunks and time.time() < deadline:
-      time.sleep(0.02)
+      time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL, 'the pass ended before it was killed'
     log.seek(0)
@@ -326,7 +326,8 @@ def test_a_cache_pass_killed_then_interrupted_resumes_and_ends_as_an_uninterrupt
                      bottleneck_views=2)
   cache_dir = flags['bottleneck_dir']
   # kill -9 once the first chunk is committed.
-  killed_after(command_line(flags), cache_dir, 1)
+  killed_after([sys.executable, os.path.join(REPO, 'train_flowers.py')] + command_line(flags),
+               cache_dir, 1)
   done = len(chunks_in(cache_dir))
   # Then Ctrl-C as the first chunk of views is written.
   write = files.write_atomically
@@ -367,19 +368,6 @@ def test_a_cache_pass_killed_then_interrupted_resumes_and_ends_as_an_uninterrupt
   assert not np.any(np.all(views == cache['train_vectors'][images], axis=1))
 
 
-def killed_fake_pass(cache_dir, kill_after_chunks):
-  """Runs fake_cache_pass.py; kill -9 once that many chunks are committed (the kill lands
-  while it computes or writes the next). Returns what it logged."""
-  proc = subprocess.Popen([sys.executable, fake_cache_pass.__file__, cache_dir],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-  deadline = time.time() + 120
-  while len(chunks_in(cache_dir)) < kill_after_chunks and time.time() < deadline:
-    assert proc.poll() is None, proc.communicate()[0].decode()[-2000:]
-    time.sleep(0.005)
-  proc.send_signal(signal.SIGKILL)
-  return proc.communicate()[0].decode()
-
-
 def test_a_chunk_store_killed_anywhere_resumes_to_the_same_cache(tmp_path, monkeypatch, caplog):
   # 7 + 3 images and 2 views of each training image, batches of 2: chunks 0-3 hold the
   # training images, 4-5 the validation ones, 6-12 the views; 24 vectors.
@@ -392,7 +380,7 @@ def test_a_chunk_store_killed_anywhere_resumes_to_the_same_cache(tmp_path, monke
   stopped = str(tmp_path / 'stopped')
   done = 0
   for kill_after in (1, 5, 9):  # in the training images, the validation ones, the views
-    log = killed_fake_pass(stopped, kill_after)
+    log = killed_after([sys.executable, fake_cache_pass.__file__, stopped], stopped, kill_after)
     if done:
       assert resumed_at(log) == (vectors(done), 24), log
     # Counted after the kill: a chunk being written then is not there, nor read as whole.
