@@ -43,8 +43,12 @@ def read_photos(sources, wanted):
     wanted: record indices over all the sources together.
   """
   wanted, found = set(wanted), {}
-  for index, (path, position, feature) in enumerate(records.parsed_records(sources)):
+  # Only the wanted records are parsed: each holds its whole photo.
+  for index, (path, position, record) in enumerate(records.serialized_records(sources)):
+    if len(found) == len(wanted):
+      break
     if index in wanted:
+      feature = records.features_of(record)
       filename = feature['image/filename'].bytes_list.value if 'image/filename' in feature \
           else None
       name = (filename[0].decode('utf-8', 'replace') if filename

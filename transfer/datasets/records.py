@@ -41,11 +41,22 @@ def count_records(path):
   return count
 
 
-def parsed_records(paths):
-  """(path, position in it, the Example's feature map) of each record of the files, in order."""
+def serialized_records(paths):
+  """(path, position in it, the serialized Example) of each record of the files, in order."""
   for path in paths:
     for position, record in enumerate(tf.io.tf_record_iterator(path)):
-      yield path, position, tf.train.Example.FromString(record).features.feature
+      yield path, position, record
+
+
+def features_of(record):
+  """The feature map of a serialized Example."""
+  return tf.train.Example.FromString(record).features.feature
+
+
+def parsed_records(paths):
+  """(path, position in it, the Example's feature map) of each record of the files, in order."""
+  for path, position, record in serialized_records(paths):
+    yield path, position, features_of(record)
 
 
 # {(path, length, mtime) of each shard: {label: count}}: several parts of a run ask.
