@@ -92,8 +92,9 @@ def test_demo_shows_transfer_offline(tmp_path, capsys, caplog, monkeypatch):
   assert run.returncode == 0, (commands[0], run.stderr)
   assert run.stdout.count(os.path.join(work, 'photos', 'daisy')) == 6  # one line a photo
   check_log(run.stderr.splitlines())
-  for command, module in zip(commands[1:], (eval_flowers, export_flowers)):
-    settings = module.settings_from_flags(module.build_parser().parse_args(
-        shlex.split(command)[2:]))
-    assert os.path.abspath(settings.log_dir) == os.path.join(work, 'log'), command
-  assert os.path.abspath(settings.output_dir) == os.path.join(work, 'export')
+  evaluation, export = [module.settings_from_flags(module.build_parser().parse_args(
+      shlex.split(command)[2:])) for command, module in zip(commands[1:], (eval_flowers,
+                                                                         export_flowers))]
+  assert os.path.abspath(evaluation.log_dir) == os.path.join(work, 'log')
+  assert os.path.abspath(export.log_dir) == os.path.join(work, 'log')
+  assert os.path.abspath(export.output_dir) == os.path.join(work, 'export')
