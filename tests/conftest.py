@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sample_files  # noqa: E402
 import shared_results  # noqa: E402
+import small_network as stand_in  # noqa: E402
 
 
 def _common_base(tmp_path_factory):
@@ -83,6 +84,13 @@ def spec_checkpoint(tmp_path_factory):
 def source_checkpoint(tmp_path_factory):
   """A stand-in for the ImageNet checkpoint, with features that tell images apart."""
   return shared_results.get(_common_base(tmp_path_factory), 'source_checkpoint')
+
+
+@pytest.fixture
+def small_network():
+  """Inside the test every command builds the small stand-in network (small_network.py)."""
+  with stand_in.installed():
+    yield
 
 
 @pytest.fixture(autouse=True)
