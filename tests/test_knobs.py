@@ -12,13 +12,13 @@ import pytest
 import eval_flowers
 import export_flowers
 import predict_flowers
+import small_network
 import train_flowers
-from inception_resnet_v2 import LOGITS_LAYER_SCOPE, LOGITS_SCOPE, SCOPE
+from inception_resnet_v2 import LOGITS_LAYER_SCOPE, SCOPE
 from test_export_flowers import PHOTOS, load_in_fresh_process
 from test_predict_flowers import write_mixed_photos
 from tf_compat import slim, tf
-from tiny_data import (HEADS_ONLY, IMAGE_SIZE, SPEC, command_settings, read_record, read_spec,
-                       train_flags)
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, command_settings, read_record, train_flags
 from transfer import averages, checkpoints, model, model_settings, run_record
 from transfer.deployment import clones
 from transfer.deployment.config import DeploymentConfig
@@ -140,10 +140,10 @@ def test_label_smoothing_changes_the_loss_by_the_formula():
 
 @pytest.fixture(scope='module')
 def network():
-  """The network at IMAGE_SIZE in inference mode (no dropout), weight decay 0.01, on a
-  fixed batch: its losses at three aux loss weights, and one clipped SGD step."""
+  """The small network at IMAGE_SIZE in inference mode (no dropout), weight decay 0.01, on
+  a fixed batch: its losses at three aux loss weights, and one clipped SGD step."""
   clip = 1e-3
-  with tf.Graph().as_default():
+  with tf.Graph().as_default(), small_network.installed():
     tf.set_random_seed(5)
     images = tf.constant(np.random.RandomState(2).uniform(-1, 1, (2, IMAGE_SIZE, IMAGE_SIZE, 3)),
                          tf.float32)
@@ -165,7 +165,7 @@ def network():
                  l2=tf.add_n([tf.nn.l2_loss(w) for w in weights]),
                  gradients={w: g for w, g in gradients.items() if g is not None})
     top = [v for v in tf.trainable_variables() if v.op.name.startswith(
-        ('InceptionResnetV2/Conv2d_7b_1x1', 'InceptionResnetV2/Logits'))]
+        ('InceptionResnetV2/Conv2d_1a_3x3', 'InceptionResnetV2/Logits'))]
     unclipped = tf.global_norm(tf.gradients(tf.losses.get_total_loss(), top))
     # Plain SGD at rate 1: the update is minus the (clipped) gradient.
     train_op, _ = clones.create_train_op(towers, tf.train.GradientDescentOptimizer(1.0), top,
@@ -200,20 +200,23 @@ def test_clipping_bounds_the_global_norm_of_the_update(network):
 
 
 # ---------------------------------------------------------------- moving averages
+# Of the small network (tests/small_network.py): each test that builds a graph from
+# this run's checkpoints takes the fixture small_network.
 @pytest.fixture(scope='module')
 def knob_run(records, tmp_path_factory):
   """RMSProp with moving averages, the aux loss, smoothing and clipping for 8 steps; then
   one more step at learning rate 0, resumed."""
   log_dir = str(tmp_path_factory.mktemp('knobs') / 'log')
-  train_flowers.train(**train_flags(records, log_dir, from_scratch=True, num_epochs=1,
-                                    batch_size=4, **dict(KNOBS, **HEADS_ONLY)))
-  first = tf.train.latest_checkpoint(log_dir)
-  first_values = {name: tf.train.load_checkpoint(first).get_tensor(name)
-                  for name in (LOGITS, averages.shadow_name(LOGITS))}
-  # SGD: RMSProp's momentum would still move the weights. One step a batch of 32.
-  resumed = train_flowers.train(**train_flags(
-      records, log_dir, num_epochs=9, batch_size=32, allow_changed_schedule=True,
-      **dict(KNOBS, optimizer='sgd', initial_learning_rate=0, **HEADS_ONLY)))
+  with small_network.installed():
+    train_flowers.train(**train_flags(records, log_dir, from_scratch=True, num_epochs=1,
+                                      batch_size=4, **dict(KNOBS, **HEADS_ONLY)))
+    first = tf.train.latest_checkpoint(log_dir)
+    first_values = {name: tf.train.load_checkpoint(first).get_tensor(name)
+                    for name in (LOGITS, averages.shadow_name(LOGITS))}
+    # SGD: RMSProp's momentum would still move the weights. One step a batch of 32.
+    resumed = train_flowers.train(**train_flags(
+        records, log_dir, num_epochs=9, batch_size=32, allow_changed_schedule=True,
+        **dict(KNOBS, optimizer='sgd', initial_learning_rate=0, **HEADS_ONLY)))
   checkpoint = tf.train.latest_checkpoint(log_dir)
   return dict(log_dir=log_dir, first=first, first_values=first_values, resumed=resumed,
               checkpoint=checkpoint, reader=tf.train.load_checkpoint(checkpoint))
@@ -221,7 +224,9 @@ def knob_run(records, tmp_path_factory):
 
 def test_the_run_saves_every_average_and_the_optimizers_slots(knob_run):
   stored = dict(tf.train.list_variables(knob_run['first']))
-  model_names = [n for n, _ in read_spec(SPEC) if not n.startswith(SCOPE + '/' + LOGITS_SCOPE)]
+  model_names = [n for n in stored if n.startswith(SCOPE + '/') and '/RMSProp' not in n and
+                 not n.endswith(averages.SUFFIX)]
+  assert len(model_names) == 8  # the small network's, moving statistics included
   assert all(averages.shadow_name(n) in stored for n in model_names)
   assert {LOGITS + '/RMSProp', LOGITS + '/RMSProp_1'} <= set(stored)
   assert AUX_WEIGHTS + '/RMSProp' in stored  # the aux loss gives AuxLogits a gradient
@@ -240,7 +245,7 @@ def test_resuming_keeps_the_averages(knob_run):
                              weights, (before - weights) * DECAY, atol=1e-7)
 
 
-def test_the_knobs_are_recorded_and_a_changed_one_is_refused(knob_run, records):
+def test_the_knobs_are_recorded_and_a_changed_one_is_refused(knob_run, records, small_network):
   stored = read_record(knob_run['log_dir'], 'schedule')
   # The resumed run's: SGD, at rate 0.
   assert (stored['optimizer'], stored['rmsprop_decay'], stored['initial_learning_rate']) == (
@@ -259,7 +264,7 @@ def test_the_knobs_are_recorded_and_a_changed_one_is_refused(knob_run, records):
       train_flowers.train(**train_flags(records, knob_run['log_dir'], **flags))
 
 
-def test_eval_restores_the_averages_by_default(knob_run, capsys):
+def test_eval_restores_the_averages_by_default(knob_run, capsys, small_network):
   # (--no_moving_average: through predict, below.)
   eval_settings = eval_flowers.take_settings(
       command_settings(eval_flowers, log_dir=knob_run['log_dir']))
@@ -310,10 +315,11 @@ def predictions(knob_run, tmp_path_factory):
       images = json.load(f)['images']
     return np.array([[dict(zip(i['indices'], i['probabilities']))[c] for c in (0, 1)]
                      for i in images])
-  return dict(photos=photos,
-              default=predict('default', '--log_dir', knob_run['log_dir']),
-              raw=predict('raw', '--log_dir', knob_run['log_dir'], '--no_moving_average'),
-              averaged=predict('averaged', '--checkpoint_file', copy, '--no_moving_average'))
+  with small_network.installed():
+    return dict(photos=photos,
+                default=predict('default', '--log_dir', knob_run['log_dir']),
+                raw=predict('raw', '--log_dir', knob_run['log_dir'], '--no_moving_average'),
+                averaged=predict('averaged', '--checkpoint_file', copy, '--no_moving_average'))
 
 
 def test_predict_uses_the_averages_by_default(predictions):
@@ -324,7 +330,7 @@ def test_predict_uses_the_averages_by_default(predictions):
 
 
 def test_the_saved_models_probabilities_come_from_the_averages(predictions, knob_run,
-                                                              tmp_path, capsys):
+                                                              tmp_path, capsys, small_network):
   out = str(tmp_path / 'export')
   assert export_flowers.main(['--log_dir', knob_run['log_dir'], '--output_dir', out]) == 0
   assert 'Using the moving averages of the weights in' in capsys.readouterr().err
