@@ -23,7 +23,7 @@ def readme_snippet():
     return re.search(r'## From Python.*?```python\n(.*?)```', f.read(), re.S).group(1)
 
 
-def test_the_readme_snippet_runs_as_written(tmp_path, monkeypatch, capsys):
+def test_the_readme_snippet_runs_as_written(tmp_path, monkeypatch, capsys, small_network):
   monkeypatch.chdir(tmp_path)
   exec(compile(readme_snippet(), 'README.md', 'exec'), {})  # pylint: disable=exec-used
   out = capsys.readouterr().out
@@ -84,7 +84,8 @@ def test_settings_are_immutable():
 
 
 def test_ctrl_c_in_a_python_call_raises_keyboard_interrupt_after_saving(records, tmp_path,
-                                                                       monkeypatch):
+                                                                       monkeypatch,
+                                                                       small_network):
   real = control.TrainingControl.step_done
 
   def interrupt_after_the_first_step(self, sess, step, loss):

@@ -227,7 +227,7 @@ def test_no_labels_txt_is_an_error_not_the_flowers_list(records, tmp_path, capsy
   assert not log_dir.exists()
 
 
-def test_label_at_or_above_num_classes(records, tmp_path, capsys):
+def test_label_at_or_above_num_classes(records, tmp_path, capsys, small_network):
   # One class named, labels 0 and 1 stored: the in-graph check stops the
   # Supervisor's input threads, and the command names the folder and the fix.
   labels = tmp_path / 'one_class.txt'
@@ -238,7 +238,7 @@ def test_label_at_or_above_num_classes(records, tmp_path, capsys):
   assert tf.train.latest_checkpoint(str(log_dir)) is None
 
 
-def test_loss_that_becomes_nan(records, tmp_path, capsys):
+def test_loss_that_becomes_nan(records, tmp_path, capsys, small_network):
   # Adam moves every weight by about the learning rate: 1e30 overflows at once.
   log_dir = tmp_path / 'log'
   assert_one_error(train_main(records, log_dir, '--initial_learning_rate', '1e30',

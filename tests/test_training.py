@@ -3,7 +3,8 @@
 """Training that is killed, stopped, resumed with other settings, or starved of input.
 
 The kill and signal tests run real training as a subprocess; the others run it
-in-process. Small images and training only the heads keep each run short.
+in-process, the input failures on the small stand-in network (small_network.py).
+Small images and training only the heads keep each run short.
 """
 import glob
 import hashlib
@@ -418,7 +419,7 @@ def assert_failed_in_one_line(code, err, tf_log, log_dir):
 
 
 def test_an_input_thread_error_ends_in_one_line_not_in_success(records, tmp_path, capsys,
-                                                               tf_log):
+                                                               tf_log, small_network):
   data = records_with_a_bad_photo(records, str(tmp_path / 'data'))
   log_dir = str(tmp_path / 'log')
   code = train_flowers.main(['--dataset_dir', data, '--log_dir', log_dir, '--num_epochs', '20']
@@ -429,7 +430,7 @@ def test_an_input_thread_error_ends_in_one_line_not_in_success(records, tmp_path
 
 
 def test_an_input_queue_that_runs_dry_ends_in_one_line(records, tmp_path, capsys, tf_log,
-                                                       monkeypatch):
+                                                       monkeypatch, small_network):
   real_load_batch = train_flowers.load_batch
 
   def one_epoch_only(*args, **kwargs):
