@@ -11,14 +11,20 @@ second; the whole network's takes seconds, a third of a suite's time.
 In a test: the `small_network` fixture (conftest.py), or `with installed():`
 in a fixture of wider scope. For a command in a subprocess:
 
-    python tests/small_network.py SCRIPT.py ARGS...
+    python tests/small_network.py [--step_seconds S] SCRIPT.py ARGS...
+
+--step_seconds makes each pass through it sleep S seconds, for tests whose
+signals, kills or cluster workers must land while a run still goes on.
 """
 import contextlib
 import os
 import runpy
 import sys
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Seconds each pass through the network sleeps (set by --step_seconds).
+step_seconds = 0.0
 
 
 def build_model(images, num_classes, is_training, batch_norm_scopes=None, **scope_args):
@@ -28,6 +34,8 @@ def build_model(images, num_classes, is_training, batch_norm_scopes=None, **scop
   from tf_compat import slim, tf
   from transfer import model
   first = 'Conv2d_1a_3x3'
+  if step_seconds:
+    images = _after_a_pause(images)
   batch_norm_trains = is_training and (
       batch_norm_scopes is None or model.in_scopes('%s/%s' % (SCOPE, first), batch_norm_scopes))
   with slim.arg_scope(inception_resnet_v2_arg_scope(**scope_args)), tf.variable_scope(SCOPE):
@@ -46,6 +54,16 @@ def build_model(images, num_classes, is_training, batch_norm_scopes=None, **scop
   return logits, end_points
 
 
+def _after_a_pause(images):
+  """`images`, passed on once a sleep of step_seconds (in the graph: every run) is over."""
+  import numpy as np
+  from tf_compat import tf
+  pause = tf.py_func(lambda: np.float32(time.sleep(step_seconds) or 0), [], tf.float32,
+                     stateful=True)
+  with tf.control_dependencies([pause]):
+    return tf.identity(images)
+
+
 @contextlib.contextmanager
 def installed():
   """Inside the block every command of this process builds the stand-in."""
@@ -57,10 +75,17 @@ def installed():
     model.build_model = real
 
 
-if __name__ == '__main__':
+def main(argv):
+  """Runs the script of argv (after --step_seconds S, if given) with the stand-in."""
+  global step_seconds
+  if argv[0] == '--step_seconds':
+    step_seconds, argv = float(argv[1]), argv[2:]
   sys.path.insert(0, REPO)
-  from transfer import model as _model
-  _model.build_model = build_model
-  script = sys.argv[1]
-  sys.argv = sys.argv[1:]
-  runpy.run_path(script, run_name='__main__')
+  from transfer import model
+  model.build_model = build_model
+  sys.argv = argv
+  runpy.run_path(argv[0], run_name='__main__')
+
+
+if __name__ == '__main__':
+  main(sys.argv[1:])

@@ -4,7 +4,10 @@
 
 The cluster tests start 1 ps and 2 workers as subprocesses on free loopback
 ports, each bounded by a timeout, and kill whatever is left in a finally. They
-train only the new heads: the mechanics are the same, the graphs far smaller.
+train the small stand-in network (small_network.py), whose every step lasts
+CLUSTER_STEP_SECONDS: long enough that both workers take part and a kill or
+signal lands mid-run, as with the whole network, whose graphs would take most
+of each test to build.
 """
 import math
 import os
@@ -19,6 +22,7 @@ import numpy as np
 import pytest
 
 import eval_flowers
+import small_network
 import train_flowers
 from inception_resnet_v2 import inception_resnet_v2, inception_resnet_v2_arg_scope
 from test_train_flowers import build_graph
@@ -31,6 +35,7 @@ from transfer.deployment.config import DeploymentConfig
 from transfer.training import control
 
 TRAIN_IMAGES = 32  # the `records` fixture
+CLUSTER_STEP_SECONDS = 1.0
 STEP_LINE = re.compile(r'step (\d+)/(\d+): loss [-\d.naif]+, [\d.]+ images/s, ETA ')
 
 
@@ -280,7 +285,8 @@ class Cluster(object):
     self.ports = free_ports(3)
     self.hosts = ['127.0.0.1:%d' % p for p in self.ports]
     self.log_dir = os.path.join(work, 'log')
-    common = [sys.executable, os.path.join(REPO, 'train_flowers.py'),
+    common = [sys.executable, small_network.__file__, '--step_seconds',
+              str(CLUSTER_STEP_SECONDS), os.path.join(REPO, 'train_flowers.py'),
               '--ps_hosts', self.hosts[0], '--worker_hosts', ','.join(self.hosts[1:]),
               '--dataset_dir', records, '--log_dir', self.log_dir, '--from_scratch',
               '--image_size', str(IMAGE_SIZE), '--batch_size', '4', '--num_epochs', '1',
@@ -355,7 +361,8 @@ def assert_all_exit_zero(c, codes):
     assert code == 0, '%s exited %s:\n%s' % (name, code, c.log(name)[-3000:])
 
 
-def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, records, tmp_path):
+def test_async_cluster_trains_and_the_chief_checkpoint_evaluates(cluster, records, tmp_path,
+                                                                 small_network):
   c = cluster('--cluster_timeout_secs', '300', '--validation_every_n_epochs', '1')
   codes = c.wait(900)
   assert_all_exit_zero(c, codes)
