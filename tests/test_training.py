@@ -2,9 +2,10 @@
 # see the LICENSE file.
 """Training that is killed, stopped, resumed with other settings, or starved of input.
 
-The kill and signal tests run real training as a subprocess; the others run it
-in-process, the input failures on the small stand-in network (small_network.py).
-Small images and training only the heads keep each run short.
+The kill and signal tests run real training as a subprocess, the others
+in-process; the small stand-in network (small_network.py) keeps each run short,
+its steps made to last STEP_SECONDS in a subprocess so that a kill or signal
+lands mid-run.
 """
 import glob
 import hashlib
@@ -20,6 +21,7 @@ import time
 import pytest
 
 import dataset_utils
+import small_network
 import train_flowers
 from tf_compat import tf
 from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, read_record
@@ -31,7 +33,8 @@ SCRIPT = os.path.join(REPO, 'train_flowers.py')
 # 32 training images in batches of 8: 4 steps an epoch.
 FAST = ('--image_size', str(IMAGE_SIZE), '--batch_size', '8', '--from_scratch',
         '--log_every_n_steps', '1') + HEADS_ONLY_ARGV
-RUN_TIMEOUT = 600  # seconds a run may take on a loaded machine (about 1 min when idle)
+STEP_SECONDS = 1.0
+RUN_TIMEOUT = 600  # seconds a run may take on a loaded machine (about 10 s when idle)
 STEP_LINE = re.compile(r'step (\d+)/(\d+): loss ')
 
 
@@ -46,8 +49,9 @@ def fingerprint(folder):
 
 
 def start(records, log_dir, output, *extra):
-  """Starts train_flowers.py; its stdout and stderr go to the file `output`."""
-  argv = [sys.executable, SCRIPT, '--dataset_dir', records, '--log_dir', log_dir]
+  """Starts train_flowers.py on the small network; its output goes to the file `output`."""
+  argv = [sys.executable, small_network.__file__, '--step_seconds', str(STEP_SECONDS), SCRIPT,
+          '--dataset_dir', records, '--log_dir', log_dir]
   argv += list(FAST) + list(extra)
   with open(output, 'wb') as out:
     return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
@@ -297,7 +301,8 @@ def schedule_argv(log_dir, records, *extra):
 
 
 @pytest.mark.xdist_group('terminated')  # one worker: one terminated run
-def test_resuming_with_another_schedule_says_what_changed(terminated, records, capsys):
+def test_resuming_with_another_schedule_says_what_changed(terminated, records, capsys,
+                                                          small_network):
   log_dir = terminated['log_dir']
   before = fingerprint(log_dir)
   code = train_flowers.main(schedule_argv(log_dir, records, '--batch_size', '4',
@@ -313,7 +318,8 @@ def test_resuming_with_another_schedule_says_what_changed(terminated, records, c
 
 
 @pytest.mark.xdist_group('terminated')  # one worker: one terminated run
-def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tmp_path, capsys):
+def test_allow_changed_schedule_goes_on_with_the_new_one(terminated, records, tmp_path, capsys,
+                                                        small_network):
   log_dir = str(tmp_path / 'log')
   shutil.copytree(terminated['log_dir'], log_dir)
   start_step = saved_step(log_dir)
