@@ -2,10 +2,10 @@
 # see the LICENSE file.
 """Validation while training, the best checkpoint, early stopping, --checkpoint best|latest.
 
-One real run is shared: it cannot improve (learning rate 0, batch-norm
-statistics held by a decay of 1), so its validations are all equal and early
-stopping ends it after the patience. The rest runs on small graphs or no
-graph at all.
+One real run of the small network (small_network.py) is shared: it cannot
+improve (learning rate 0, batch-norm statistics held by a decay of 1), so its
+validations are all equal and early stopping ends it after the patience. The
+rest runs on small graphs or no graph at all.
 """
 import glob
 import logging
@@ -16,11 +16,12 @@ import pytest
 
 import export_flowers
 import predict_flowers
+import small_network
 import train_flowers
 from test_bad_inputs import assert_one_error, copy_records
 from test_train_flowers import event_values
 from tf_compat import slim, tf
-from tiny_data import HEADS_ONLY, IMAGE_SIZE, SPEC, read_record, read_spec, train_flags
+from tiny_data import HEADS_ONLY, IMAGE_SIZE, read_record, train_flags
 from transfer import best_checkpoint, exporting, run_record
 from transfer.training import model_selection, validation
 
@@ -46,7 +47,8 @@ def stopped(records, tmp_path_factory):
   handler, logger = Collect(), logging.getLogger('tensorflow')
   logger.addHandler(handler)
   try:
-    result = train_flowers.train(**train_flags(records, log_dir, **CANNOT_IMPROVE))
+    with small_network.installed():
+      result = train_flowers.train(**train_flags(records, log_dir, **CANNOT_IMPROVE))
   finally:
     logger.removeHandler(handler)
   return dict(log_dir=log_dir, result=result, lines=lines,
@@ -92,9 +94,12 @@ def test_the_best_checkpoint_holds_the_models_variables_and_its_scores(stopped):
   folder = best_checkpoint.folder(stopped['log_dir'])
   best = tf.train.latest_checkpoint(folder)
   assert best == os.path.join(folder, 'model.ckpt-4')
-  # What eval restores, no optimizer slot: the official checkpoint's names and the step.
-  assert {n for n, _ in tf.train.list_variables(best)} == (
-      {n for n, _ in read_spec(SPEC)} | {'global_step'})
+  # What eval restores, no optimizer slot: the model's variables and the step.
+  with tf.Graph().as_default():
+    small_network.build_model(tf.placeholder(tf.float32, [1, IMAGE_SIZE, IMAGE_SIZE, 3]), 2,
+                              is_training=True)
+    model_variables = {v.op.name for v in slim.get_model_variables()}
+  assert {n for n, _ in tf.train.list_variables(best)} == model_variables | {'global_step'}
   assert tf.train.load_checkpoint(best).get_tensor('global_step') == 4
   info = best_checkpoint.info_of(best)
   assert info == dict(epoch=1, step=4, accuracy=stopped['record']['best_accuracy'],
@@ -105,7 +110,7 @@ def test_the_best_checkpoint_holds_the_models_variables_and_its_scores(stopped):
   assert not glob.glob(folder + '.*')  # no staging folder left
 
 
-def test_a_rerun_of_a_stopped_run_trains_nothing(stopped, records, caplog):
+def test_a_rerun_of_a_stopped_run_trains_nothing(stopped, records, caplog, small_network):
   caplog.set_level(logging.INFO)
   result = train_flowers.train(**train_flags(records, stopped['log_dir'], **CANNOT_IMPROVE))
   assert result['global_step'] == 12 and np.isnan(result['loss'])
