@@ -54,6 +54,15 @@ def build_model(images, num_classes, is_training, batch_norm_scopes=None, **scop
   return logits, end_points
 
 
+def model_variable_names():
+  """The names of the stand-in's model variables, those a checkpoint of it holds for eval."""
+  from tf_compat import slim, tf
+  from tiny_data import IMAGE_SIZE
+  with tf.Graph().as_default():
+    build_model(tf.placeholder(tf.float32, [1, IMAGE_SIZE, IMAGE_SIZE, 3]), 2, is_training=True)
+    return {v.op.name for v in slim.get_model_variables()}
+
+
 def _after_a_pause(images):
   """`images`, passed on once a sleep of step_seconds (in the graph: every run) is over."""
   import numpy as np

@@ -12,7 +12,7 @@ import pytest
 import eval_flowers
 import export_flowers
 import predict_flowers
-import small_network
+import small_network as stand_in
 import train_flowers
 from inception_resnet_v2 import LOGITS_LAYER_SCOPE, SCOPE
 from test_export_flowers import PHOTOS, load_in_fresh_process
@@ -143,7 +143,7 @@ def network():
   """The small network at IMAGE_SIZE in inference mode (no dropout), weight decay 0.01, on
   a fixed batch: its losses at three aux loss weights, and one clipped SGD step."""
   clip = 1e-3
-  with tf.Graph().as_default(), small_network.installed():
+  with tf.Graph().as_default(), stand_in.installed():
     tf.set_random_seed(5)
     images = tf.constant(np.random.RandomState(2).uniform(-1, 1, (2, IMAGE_SIZE, IMAGE_SIZE, 3)),
                          tf.float32)
@@ -207,7 +207,7 @@ def knob_run(records, tmp_path_factory):
   """RMSProp with moving averages, the aux loss, smoothing and clipping for 8 steps; then
   one more step at learning rate 0, resumed."""
   log_dir = str(tmp_path_factory.mktemp('knobs') / 'log')
-  with small_network.installed():
+  with stand_in.installed():
     train_flowers.train(**train_flags(records, log_dir, from_scratch=True, num_epochs=1,
                                       batch_size=4, **dict(KNOBS, **HEADS_ONLY)))
     first = tf.train.latest_checkpoint(log_dir)
@@ -315,7 +315,7 @@ def predictions(knob_run, tmp_path_factory):
       images = json.load(f)['images']
     return np.array([[dict(zip(i['indices'], i['probabilities']))[c] for c in (0, 1)]
                      for i in images])
-  with small_network.installed():
+  with stand_in.installed():
     return dict(photos=photos,
                 default=predict('default', '--log_dir', knob_run['log_dir']),
                 raw=predict('raw', '--log_dir', knob_run['log_dir'], '--no_moving_average'),

@@ -21,7 +21,7 @@ import time
 import pytest
 
 import dataset_utils
-import small_network
+import small_network as stand_in
 import train_flowers
 from tf_compat import tf
 from tiny_data import HEADS_ONLY_ARGV, IMAGE_SIZE, REPO, read_record
@@ -50,7 +50,7 @@ def fingerprint(folder):
 
 def start(records, log_dir, output, *extra):
   """Starts train_flowers.py on the small network; its output goes to the file `output`."""
-  argv = [sys.executable, small_network.__file__, '--step_seconds', str(STEP_SECONDS), SCRIPT,
+  argv = [sys.executable, stand_in.__file__, '--step_seconds', str(STEP_SECONDS), SCRIPT,
           '--dataset_dir', records, '--log_dir', log_dir]
   argv += list(FAST) + list(extra)
   with open(output, 'wb') as out:
