@@ -146,7 +146,9 @@ def test_head_checkpoint_evaluates_to_the_accuracy_head_training_reported(record
 
 
 def test_second_run_reads_the_cache_and_runs_no_forward_pass(records, source_checkpoint, head_run,
-                                                             tmp_path, monkeypatch):
+                                                             tmp_path, monkeypatch,
+                                                             small_network):
+  # The checkpoint it completes is the small network's: only the head is compared.
   def no_forward_pass(*unused):
     raise AssertionError('the cached bottlenecks were computed again')
   monkeypatch.setattr(bottleneck_pass, 'run_pass', no_forward_pass)
@@ -708,7 +710,9 @@ def test_a_finished_head_phase_with_other_head_flags_is_refused(records, source_
 
 
 def test_ctrl_c_in_the_head_phase_leaves_no_checkpoint_and_the_rerun_finishes_it(
-    records, source_checkpoint, head_run, tmp_path, monkeypatch, capsys):
+    records, source_checkpoint, head_run, tmp_path, monkeypatch, capsys, small_network):
+  # On the small network: the head run's cache serves it (vectors of NUM_FEATURES, keyed by
+  # the checkpoint, not by the network).
   log_dir = str(tmp_path / 'log')
   argv = ['--dataset_dir', records, '--log_dir', log_dir, '--image_size', str(IMAGE_SIZE),
           '--imagenet_checkpoint_file', source_checkpoint, '--bottleneck_dir',
