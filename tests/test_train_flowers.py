@@ -277,12 +277,12 @@ def test_downloaded_checkpoint_that_is_not_the_official_one_is_refused(tmp_path)
 
 
 # ---------------------------------------------------------------- flags through train()
-def test_trainable_and_exclude_scopes_through_train(spec_checkpoint, tmp_path):
+def test_trainable_and_exclude_scopes_through_train(spec_checkpoint, tmp_path, small_network):
   photos = tiny_data.make_colour_photos(str(tmp_path / 'photos'), per_class=3)
   records = str(tmp_path / 'records')
   convert.convert_dataset(photos, records, validation_size=2, num_shards=1, verbose=False)
   log_dir = str(tmp_path / 'log')
-  excluded = 'InceptionResnetV2/Conv2d_1a_3x3'
+  excluded = 'InceptionResnetV2/Conv2d_1a_3x3/BatchNorm'
   train_flowers.train(**train_flags(
       records, log_dir, imagenet_checkpoint_file=spec_checkpoint, batch_size=4,
       num_epochs=1, trainable_scopes='InceptionResnetV2/Logits',
@@ -291,10 +291,10 @@ def test_trainable_and_exclude_scopes_through_train(spec_checkpoint, tmp_path):
   saved = tf.train.load_checkpoint(tf.train.latest_checkpoint(log_dir))
   imagenet = tf.train.load_checkpoint(spec_checkpoint)
   # Restored and not trained: still the ImageNet values.
-  name = 'InceptionResnetV2/Conv2d_2a_3x3/weights'
+  name = 'InceptionResnetV2/Conv2d_1a_3x3/weights'
   np.testing.assert_array_equal(saved.get_tensor(name), imagenet.get_tensor(name))
-  # Excluded: its own initial values, not the checkpoint's constant fill.
-  name = excluded + '/weights'
+  # Excluded: its own initial values, not the checkpoint's fill.
+  name = excluded + '/beta'
   assert not np.allclose(saved.get_tensor(name), imagenet.get_tensor(name))
   # Only the trainable scope got Adam slots, and they moved.
   slots = [n for n, _ in tf.train.list_variables(log_dir) if n.endswith('/Adam')]
