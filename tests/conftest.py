@@ -51,8 +51,18 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-  """Tests of the shared trained run go last, so the workers have other work while it is made."""
-  items.sort(key=lambda item: 'trained' in getattr(item, 'fixturenames', ()))
+  """Orders the tests for the xdist workers, whole groups at a time (a group runs in one worker).
+
+  Groups with a test of the shared trained run go last, so the workers have other
+  work while it is made. Before the others, the groups marked slow: started last,
+  one would leave a worker alone at the end.
+  """
+  def group(item):
+    mark = item.get_closest_marker('xdist_group')
+    return mark.args[0] if mark else item.nodeid
+  needs_trained = {group(i) for i in items if 'trained' in getattr(i, 'fixturenames', ())}
+  slow = {group(i) for i in items if i.get_closest_marker('slow')}
+  items.sort(key=lambda item: (group(item) in needs_trained, group(item) not in slow))
 
 
 def pytest_unconfigure(config):

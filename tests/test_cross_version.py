@@ -103,6 +103,7 @@ def evaluate_here(records, log_dir, log_eval):
   return eval_flowers.evaluate(**eval_flags(records, log_dir, log_eval))['accuracy']
 
 
+@pytest.mark.slow
 def test_checkpoints_move_both_ways_and_evaluate_alike(records, trained, tmp_path):
   # Trained here, resumed there, resumed here again: each version restores what
   # the other one saved, and both evaluate the last checkpoint alike.

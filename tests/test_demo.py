@@ -8,6 +8,8 @@ import shlex
 import subprocess
 import sys
 
+import pytest
+
 import demo
 import eval_flowers
 import export_flowers
@@ -41,6 +43,7 @@ def interpreter():
   return os.path.relpath(sys.executable, REPO) if inside else sys.executable
 
 
+@pytest.mark.slow
 def test_demo_shows_transfer_offline(tmp_path, capsys, caplog, monkeypatch):
   # From the repository's root, as `make demo` runs it, with no real photos or checkpoint.
   monkeypatch.chdir(REPO)
