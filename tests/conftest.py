@@ -51,11 +51,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-  """Orders the tests for the xdist workers, whole groups at a time (a group runs in one worker).
+  """Orders the tests for the xdist workers.
 
-  Groups with a test of the shared trained run go last, so the workers have other
-  work while it is made. Before the others, the groups marked slow: started last,
-  one would leave a worker alone at the end.
+  pytest-xdist hands out the groups with the most tests first (a group runs in one
+  worker), then the rest in this order: the tests marked slow first, as one started
+  last would leave a worker alone at the end; the tests of the shared trained run
+  last, so that the workers have other work while it is made.
   """
   def group(item):
     mark = item.get_closest_marker('xdist_group')

@@ -17,7 +17,7 @@ from transfer import export_check, exporting, images
 from transfer.errors import UsageError
 
 # Its tests share module fixtures: pytest-xdist runs them in one worker.
-pytestmark = [pytest.mark.xdist_group('export_flowers'), pytest.mark.slow]
+pytestmark = pytest.mark.xdist_group('export_flowers')
 
 LOADER = os.path.join(REPO, 'tests', 'load_exported.py')
 TF2_PYTHON = os.path.join(REPO, '.venv-tf2', 'bin', 'python')

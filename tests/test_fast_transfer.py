@@ -33,7 +33,7 @@ from transfer import best_checkpoint, bottleneck_pass, bottlenecks, checkpoints,
 from transfer.errors import UsageError
 from transfer.training import bottleneck_head, head_phase, schedule
 
-pytestmark = [pytest.mark.xdist_group('fast_transfer'), pytest.mark.slow]
+pytestmark = pytest.mark.xdist_group('fast_transfer')
 HEADS = ('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits')
 BATCH_NORM_STATISTICS = ('BatchNorm/moving_mean', 'BatchNorm/moving_variance')
 HEAD_FLAGS = dict(head_epochs=6, head_batch_size=8, seed=3)
